@@ -1,0 +1,189 @@
+"""What a replication measures, attached from outside the model's logic.
+
+The center reports what happens (a walk-in starts service, a record is
+resolved, the queue changes); the :class:`Recorder` decides what to keep. By
+default it keeps only streaming statistics, so memory does not grow with the
+horizon; with ``keep_records=True`` it also keeps one row per record for the
+records table.
+
+Counts follow the *cohort* of records filed in the measured horizon (after
+warm-up): each is, at the end of the run, completed, rejected, abandoned or
+still in progress, so ``filed = completed + rejected + in_progress + abandoned``
+holds by construction of the model, and the test suite checks it against the
+center's own queues.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from simulator.stats import StreamingQuantiles
+
+CHANNEL_NAMES = ("walk_in", "online", "postal")
+
+RECORD_COLUMNS = (
+    "record", "channel", "procedure", "field", "priority", "desk", "arrival_minute", "day",
+    "wait_minutes", "handle_minutes", "desk_end_minute", "resolved_minute", "due_minute",
+    "outcome", "on_time",
+)
+
+
+class Record:
+    """One filing of one procedure: the entity that flows through the center."""
+
+    __slots__ = (
+        "id", "channel", "proc", "priority", "arrival", "day", "intake", "processing",
+        "rejected", "measured", "desk_start", "desk_end", "group", "remaining", "due",
+    )
+
+    def __init__(self, rid: int, channel: int, proc: int, priority: bool, arrival: float,
+                 day: int, intake: float, processing: float, rejected: bool, measured: bool,
+                 due: float):
+        self.id = rid
+        self.channel = channel
+        self.proc = proc
+        self.priority = priority
+        self.arrival = arrival
+        self.day = day
+        self.intake = intake
+        self.processing = processing
+        self.rejected = rejected
+        self.measured = measured
+        self.desk_start = math.nan
+        self.desk_end = math.nan
+        self.group: Any = None
+        self.remaining = 0.0
+        self.due = due
+
+
+class Recorder:
+    """Streaming KPIs of one replication (and optionally the records table)."""
+
+    def __init__(self, measure_from: float, keep_records: bool,
+                 procedure_ids: list[str], procedure_fields: list[str]):
+        self.measure_from = measure_from
+        self.keep_records = keep_records
+        self.rows: list[tuple] = []
+        self._proc_ids = procedure_ids
+        self._proc_fields = procedure_fields
+        self.waits = StreamingQuantiles()
+        self.handles = StreamingQuantiles()
+        self.time_in_center_total = 0.0
+        self.time_in_center_n = 0
+        self.filed = 0
+        self.completed = 0
+        self.on_time = 0
+        self.rejected = 0
+        self.abandoned = 0
+        self.in_progress = 0
+        self.queue_area = 0.0
+        self.queue_max = 0
+        self._queue_len = 0
+        self._queue_since = measure_from
+
+    # -- events reported by the center -------------------------------------------------
+    def record_filed(self, rec: Record) -> None:
+        if rec.measured:
+            self.filed += 1
+
+    def queue_changed(self, now: float, delta: int) -> None:
+        """The number of walk-ins waiting changed by ``delta`` at ``now``."""
+        if now > self.measure_from:
+            self.queue_area += self._queue_len * (now - self._queue_since)
+            self._queue_since = now
+        self._queue_len += delta
+        if self._queue_len > self.queue_max and now >= self.measure_from:
+            self.queue_max = self._queue_len
+
+    def desk_service_started(self, rec: Record, now: float) -> None:
+        if rec.measured:
+            self.waits.add(now - rec.arrival)
+
+    def desk_service_ended(self, rec: Record, now: float) -> None:
+        if rec.measured:
+            self.handles.add(now - rec.desk_start)
+            self.time_in_center_total += now - rec.arrival
+            self.time_in_center_n += 1
+
+    def record_resolved(self, rec: Record, now: float) -> None:
+        if rec.measured:
+            self.completed += 1
+            on_time = now <= rec.due
+            self.on_time += on_time
+            if self.keep_records:
+                self._row(rec, now, "completed", on_time)
+
+    def record_rejected(self, rec: Record, now: float) -> None:
+        if rec.measured:
+            self.rejected += 1
+            if self.keep_records:
+                self._row(rec, now, "rejected", None)
+
+    def record_abandoned(self, rec: Record, now: float) -> None:
+        if rec.measured:
+            self.abandoned += 1
+            if self.keep_records:
+                self._row(rec, now, "abandoned", None)
+
+    def run_ended(self, now: float, in_system: list[Record]) -> None:
+        """The records still in queues or in someone's hands when the run stops."""
+        self.queue_changed(now, 0)
+        for rec in in_system:
+            if rec.measured:
+                self.in_progress += 1
+                if self.keep_records:
+                    self._row(rec, math.nan, "in_progress", None)
+
+    def _row(self, rec: Record, resolved: float, outcome: str, on_time: bool | None) -> None:
+        wait = rec.desk_start - rec.arrival
+        handle = rec.desk_end - rec.desk_start
+        self.rows.append((
+            rec.id, CHANNEL_NAMES[rec.channel], self._proc_ids[rec.proc],
+            self._proc_fields[rec.proc], rec.priority,
+            rec.group.name if rec.group is not None else None,
+            rec.arrival, rec.day, wait, handle, rec.desk_end, resolved, rec.due, outcome,
+            on_time,
+        ))
+
+    # -- the replication's KPIs --------------------------------------------------------
+    def kpis(self, *, open_minutes: float, busy_by_pool: dict[str, tuple[float, int]],
+             staff_total: int, measured_days: int, days_per_year: int) -> dict[str, float]:
+        """KPI name -> value. ``busy_by_pool`` maps pool name -> (busy minutes, staff)."""
+        nan = math.nan
+        waits, handles = self.waits, self.handles
+        out: dict[str, float] = {
+            "wait_minutes.mean": waits.mean(),
+            "wait_minutes.p50": waits.quantile(0.5),
+            "wait_minutes.p90": waits.quantile(0.9),
+            "wait_minutes.p95": waits.quantile(0.95),
+            "wait_minutes.max": waits.max(),
+            "handle_minutes.mean": handles.mean(),
+            "handle_minutes.p90": handles.quantile(0.9),
+            "time_in_center_minutes.mean": (
+                self.time_in_center_total / self.time_in_center_n if self.time_in_center_n
+                else nan
+            ),
+            "on_time_rate": self.on_time / self.completed if self.completed else nan,
+            "records_filed": float(self.filed),
+            "records_completed": float(self.completed),
+            "records_rejected": float(self.rejected),
+            "records_in_progress": float(self.in_progress),
+            "records_abandoned": float(self.abandoned),
+        }
+        center_busy = center_staff = 0.0
+        per_pool: dict[str, float] = {}
+        for name, (busy, staff) in busy_by_pool.items():
+            per_pool[f"utilization.{name}"] = busy / (staff * open_minutes) if staff else nan
+            if name != "postal-agents":
+                center_busy += busy
+                center_staff += staff
+        out["utilization"] = center_busy / (center_staff * open_minutes) if center_staff else nan
+        out.update(per_pool)
+        out["records_per_staff_year"] = (
+            self.completed / staff_total / measured_days * days_per_year if staff_total else nan
+        )
+        out["queue_length.mean"] = self.queue_area / open_minutes
+        out["queue_length.max"] = float(self.queue_max)
+        out["wait_probability"] = waits.share_positive()
+        return out

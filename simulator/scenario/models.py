@@ -1,0 +1,328 @@
+"""The scenario format as typed, validated objects.
+
+One pydantic model per YAML mapping: the same classes validate a file, produce
+the error messages (with the key path of every mistake) and publish the JSON
+Schema used for editor completion (``pasc schema``). Unknown keys are errors,
+because a misspelt key that silently falls back to a default is the worst kind
+of planning mistake.
+
+Times are in minutes, calendar positions in working days. A "working day" is a
+day on which the center opens; the model runs working days back to back, so a
+deadline of ``k`` working days is simply ``k`` model days later.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from simulator.distributions import Distribution
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+Share = Annotated[float, Field(ge=0, le=1)]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+CHANNELS = ("walk_in", "online", "postal")
+Channel = Literal["walk_in", "online", "postal"]
+COMMUNE_CLASSES = ("urban", "rural", "disadvantaged")
+CommuneClass = Literal["urban", "rural", "disadvantaged"]
+
+#: Records per staff member per year [QN-targets].
+DEFAULT_QUOTAS: dict[str, int] = {"urban": 1600, "rural": 1200, "disadvantaged": 800}
+
+#: Relative walk-in intensity by clock hour in a commune office: a morning
+#: peak after opening, a smaller one after lunch. An assumption, not a
+#: reported figure; scenarios override it with ``{hour: weight}``.
+OFFICE_DEFAULT_PROFILE: dict[int, float] = {
+    7: 0.8, 8: 1.2, 9: 1.3, 10: 1.1, 11: 0.7,
+    13: 0.8, 14: 1.1, 15: 1.0, 16: 0.6,
+}
+
+_SESSION = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+SHARE_TOLERANCE = 1e-6
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Horizon(_Model):
+    """How long one replication runs, in working days."""
+
+    days: Annotated[int, Field(ge=1, description="Measured working days per replication.")]
+    warmup_days: Annotated[
+        int, Field(ge=0, description="Working days simulated first and not measured.")
+    ] = 0
+
+
+def parse_session(text: str) -> tuple[int, int]:
+    """``"07:30-11:30"`` -> ``(450, 690)`` minutes after midnight."""
+    m = _SESSION.match(text.strip())
+    if not m:
+        raise ValueError(f"expected a session like '07:30-11:30', found {text!r}")
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if m1 >= 60 or m2 >= 60 or not 0 <= start < end <= 1440:
+        raise ValueError(f"expected start < end within 00:00-24:00, found {text!r}")
+    return start, end
+
+
+class Calendar(_Model):
+    """When the center is open.
+
+    ``office``: the listed weekdays are working days, open in the given
+    sessions (lunch closure between them). Walk-ins arrive only while open;
+    citizens already queued at closing are still served.
+    ``continuous``: open 24 hours every day, for checks against queueing theory.
+    """
+
+    type: Literal["office", "continuous"] = "office"
+    weekdays: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
+    sessions: list[str] = Field(default_factory=lambda: ["07:30-11:30", "13:30-17:00"])
+    same_day_cutoff: str | None = Field(
+        default=None,
+        description=(
+            "HH:MM; records received later count as received the next working day "
+            "(the 15:00 rule). Default: the closing time."
+        ),
+    )
+    working_days_per_year: Annotated[int, Field(ge=1, le=366)] | None = Field(
+        default=None,
+        description="Scales records_per_staff_year; default 250 (office) or 365 (continuous).",
+    )
+
+    @field_validator("weekdays")
+    @classmethod
+    def _some_weekday(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("expected at least one working weekday, found an empty list")
+        if len(set(v)) != len(v):
+            raise ValueError(f"expected each weekday once, found {v}")
+        return v
+
+    @field_validator("sessions")
+    @classmethod
+    def _valid_sessions(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("expected at least one opening session, found an empty list")
+        spans = sorted(parse_session(s) for s in v)
+        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+            if start < end:
+                raise ValueError(f"expected sessions that do not overlap, found {v}")
+        return v
+
+    @field_validator("same_day_cutoff")
+    @classmethod
+    def _valid_cutoff(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_session(f"00:00-{v}")
+        return v
+
+    @model_validator(mode="after")
+    def _continuous_is_24h(self) -> Calendar:
+        if self.type == "continuous" and "sessions" in self.model_fields_set:
+            raise ValueError(
+                "expected no sessions with type: continuous (open 24 h), found "
+                f"{self.sessions}"
+            )
+        return self
+
+    def open_spans_minutes(self) -> list[tuple[int, int]]:
+        """Open periods of one working day, as minutes after midnight."""
+        if self.type == "continuous":
+            return [(0, 1440)]
+        return sorted(parse_session(s) for s in self.sessions)
+
+    @property
+    def open_minutes_per_day(self) -> int:
+        return sum(b - a for a, b in self.open_spans_minutes())
+
+    @property
+    def cutoff_minute(self) -> int:
+        """Minute of the day after which a filing counts as received the next working day."""
+        if self.same_day_cutoff is None:
+            return self.open_spans_minutes()[-1][1]
+        return parse_session(f"00:00-{self.same_day_cutoff}")[1]
+
+    @property
+    def days_per_year(self) -> int:
+        if self.working_days_per_year is not None:
+            return self.working_days_per_year
+        return 365 if self.type == "continuous" else 250
+
+
+class Commune(_Model):
+    """Which kind of commune this is; the class sets the productivity quota."""
+
+    class_: CommuneClass = Field(default="urban", alias="class")
+    quota_records_per_staff_year: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="Overrides the class quota (1,600 / 1,200 / 800) [QN-targets]."
+    )
+
+    @property
+    def quota(self) -> float:
+        if self.quota_records_per_staff_year is not None:
+            return self.quota_records_per_staff_year
+        return DEFAULT_QUOTAS[self.class_]
+
+
+class Channels(_Model):
+    """Share of records arriving by each channel; the shares sum to 1."""
+
+    walk_in: Share = 1.0
+    online: Share = 0.0
+    postal: Share = 0.0
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> Channels:
+        total = self.walk_in + self.online + self.postal
+        if abs(total - 1) > SHARE_TOLERANCE:
+            raise ValueError(f"expected channel shares summing to 1, found {total:g}")
+        return self
+
+    def as_dict(self) -> dict[str, float]:
+        return {c: getattr(self, c) for c in CHANNELS}
+
+
+class Demand(_Model):
+    """How many records arrive, when, and by which channel.
+
+    Walk-in and postal records arrive while the center is open, following the
+    hourly profile (a non-homogeneous Poisson process); online records arrive
+    around the clock on working days. In a ``continuous`` calendar the profile
+    is flat unless given.
+    """
+
+    records_per_day: Annotated[
+        float, Field(gt=0, description="Mean records per working day over all channels.")
+    ]
+    hourly_profile: (
+        Literal["office-default", "flat"] | dict[int, Annotated[float, Field(ge=0)]] | None
+    ) = Field(
+        default=None,
+        description="office-default, flat, or {hour: weight}; default by calendar type.",
+    )
+    channels: Channels = Field(default_factory=Channels)
+    priority_share: Share = 0.0
+
+
+class Procedure(_Model):
+    """One type of record: who handles it, for how long, and by when."""
+
+    id: Slug
+    name: str | None = None
+    field: Slug
+    share: Annotated[float, Field(gt=0, le=1)]
+    intake_minutes: Distribution = Field(
+        description="Staff time with the citizen at the desk (what handle_minutes measures)."
+    )
+    processing_minutes: Distribution | None = Field(
+        default=None, description="Staff time in the back office after intake, if any."
+    )
+    deadline_working_days: Annotated[int, Field(ge=0)] = 0
+    reject_share: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    channels: list[Channel] | None = Field(
+        default=None, description="Channels this procedure may be filed by (default: all)."
+    )
+
+
+class Desk(_Model):
+    """A group of counters with identical skills: ``count`` staff covering ``fields``."""
+
+    name: Slug
+    count: Annotated[int, Field(ge=1)]
+    fields: Annotated[list[Slug], Field(min_length=1)]
+
+
+class Staff(_Model):
+    """Who works at the center.
+
+    Desk staff serve walk-ins first and work on back-office records when no
+    walk-in is waiting, unless ``back_office`` gives dedicated staff for that.
+    Back-office work is done in slices of ``back_office_slice_minutes``: between
+    slices desk staff serve any walk-in who arrived meanwhile, and at closing
+    the work is put down until the next session. Postal agents (VNPost,
+    Viettel Post) take in postal records.
+    """
+
+    desks: Annotated[list[Desk], Field(min_length=1)]
+    back_office: Annotated[int, Field(ge=0)] = 0
+    postal_agents: Annotated[int, Field(ge=0)] = 0
+    back_office_slice_minutes: Annotated[float, Field(gt=0)] = Field(
+        default=15.0,
+        description="Desk staff doing back-office work look up at the walk-in queue this often.",
+    )
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Staff:
+        names = [d.name for d in self.desks]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"expected unique desk names, found {', '.join(dup)} twice")
+        return self
+
+    @property
+    def total(self) -> int:
+        """Center staff counted for productivity: desk plus dedicated back-office staff."""
+        return sum(d.count for d in self.desks) + self.back_office
+
+
+class Target(_Model):
+    """A service target on one KPI: ``{kpi: wait_minutes.p90, max: 15}``."""
+
+    kpi: str
+    max: float | None = None
+    min: float | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Target:
+        if (self.max is None) == (self.min is None):
+            raise ValueError(
+                f"expected exactly one of 'max' or 'min', found "
+                f"{'both' if self.max is not None else 'neither'}"
+            )
+        return self
+
+    @property
+    def op(self) -> str:
+        return "<=" if self.max is not None else ">="
+
+    @property
+    def threshold(self) -> float:
+        return self.max if self.max is not None else self.min  # type: ignore[return-value]
+
+
+class Scenario(_Model):
+    """One commune service center: demand, procedures, staff, calendar, targets."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    description: str = ""
+    source: list[str] = Field(default_factory=list)
+    seed: Annotated[int, Field(ge=0)] = 1
+    replications: Annotated[int, Field(ge=1)] = 10
+    horizon: Horizon
+    calendar: Calendar = Field(default_factory=Calendar)
+    commune: Commune = Field(default_factory=Commune)
+    demand: Demand
+    procedures: Annotated[list[Procedure], Field(min_length=1)]
+    staff: Staff
+    targets: list[Target] = Field(default_factory=list)
+
+    def profile_weights(self) -> dict[int, float]:
+        """Hourly arrival weights for walk-in and postal records."""
+        profile = self.demand.hourly_profile
+        if profile is None:
+            profile = "flat" if self.calendar.type == "continuous" else "office-default"
+        if profile == "flat":
+            return {h: 1.0 for h in range(24)}
+        if profile == "office-default":
+            return dict(OFFICE_DEFAULT_PROFILE)
+        return dict(profile)
+
+    def desk(self, name: str) -> Desk:
+        for d in self.staff.desks:
+            if d.name == name:
+                return d
+        raise KeyError(name)
