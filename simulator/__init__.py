@@ -1,0 +1,59 @@
+"""pasc: a SimPy simulator of Vietnam's commune Public Administration Service Centers.
+
+The public API (see SPEC.md)::
+
+    import simulator
+    sc = simulator.load_scenario("scenarios/quang-nam-urban-ward.yaml")
+    res = simulator.run(sc, replications=30, seed=1)   # no files written
+    res.kpis, res.summary(), res.targets(), res.records
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from simulator.results import RunResult, kpi_frame, records_frame
+from simulator.runner import ProgressCallback, run_replications
+from simulator.scenario import Scenario, ScenarioError, load_scenario
+
+try:
+    __version__ = version("pasc")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0.0.0+local"
+
+
+def run(
+    scenario: Scenario | str,
+    replications: int | None = None,
+    seed: int | None = None,
+    *,
+    workers: int = 1,
+    records: bool = True,
+    progress: ProgressCallback | None = None,
+) -> RunResult:
+    """Run replications of a scenario and return their KPIs (no files are written).
+
+    ``replications`` and ``seed`` default to the scenario's own. Replication
+    ``i`` depends only on (scenario, seed, i), so ``workers`` (local processes)
+    changes the wall time, never the numbers. ``records=False`` keeps only
+    streaming statistics (memory independent of the horizon).
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    reps = scenario.replications if replications is None else int(replications)
+    if reps < 1:
+        raise ValueError(f"expected at least 1 replication, found {reps}")
+    seed = scenario.seed if seed is None else int(seed)
+    outputs = run_replications(
+        scenario, reps, seed, workers=workers, keep_records=records, progress=progress
+    )
+    return RunResult(
+        scenario=scenario,
+        seed=seed,
+        replications=reps,
+        kpis=kpi_frame(scenario, outputs),
+        records_table=records_frame(outputs) if records else None,
+    )
+
+
+__all__ = ["RunResult", "Scenario", "ScenarioError", "__version__", "load_scenario", "run"]

@@ -1,0 +1,71 @@
+"""Run folders: ``results/<scenario>/<timestamp>/``, written whole or not at all.
+
+Everything goes first into a hidden temporary folder beside the final one,
+which is renamed into place only when complete, so an interrupted run never
+leaves a half-written folder that looks finished. An existing folder is never
+overwritten: a second run in the same second gets a ``-2`` suffix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from simulator.results.run_result import RunResult
+from simulator.scenario import scenario_to_yaml
+
+DEFAULT_ROOT = Path("results")
+
+
+def timestamp() -> str:
+    return datetime.now().strftime("%Y-%m-%dT%H-%M-%S")
+
+
+def write_atomically(parent: Path, name: str, fill: Callable[[Path], None]) -> Path:
+    """Create ``parent/name`` (or ``name-2``, ``name-3``, ...) by filling a temporary
+    folder with ``fill(tmp)`` and renaming it into place when complete."""
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=parent))
+    try:
+        fill(tmp)
+        for k in range(1, 1000):
+            final = parent / (name if k == 1 else f"{name}-{k}")
+            if final.exists():
+                continue
+            try:
+                # os.rename onto an existing empty folder would succeed on POSIX:
+                # mkdir first so that two writers can never pick the same name.
+                final.mkdir()
+            except FileExistsError:
+                continue
+            final.rmdir()
+            os.rename(tmp, final)
+            return final
+        raise FileExistsError(f"no free run folder name under {parent}")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_run_folder(result: RunResult, root: Path = DEFAULT_ROOT,
+                     extra: dict[str, Any] | None = None) -> Path:
+    """Write scenario, summary, per-replication KPIs, targets and records of a run."""
+    from simulator import __version__
+
+    def fill(folder: Path) -> None:
+        (folder / "scenario.yaml").write_text(scenario_to_yaml(result.scenario), encoding="utf-8")
+        result.summary().to_csv(folder / "summary.csv", index=False)
+        result.kpis.to_csv(folder / "kpis.csv", index=False)
+        result.targets().to_csv(folder / "targets.csv", index=False)
+        if result.records_table is not None:
+            result.records_table.to_csv(folder / "records.csv.gz", index=False)
+        meta = {**result.to_dict(), "pasc_version": __version__, **(extra or {})}
+        (folder / "run.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+    return write_atomically(root / result.scenario.name, timestamp(), fill)

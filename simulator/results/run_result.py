@@ -1,0 +1,98 @@
+"""The outcome of ``simulator.run``: per-replication KPIs, summary, verdicts, records."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from simulator.kpis import kpi_names_for
+from simulator.model import RECORD_COLUMNS, ReplicationOutput
+from simulator.results.intervals import CONFIDENCE, summarize
+from simulator.results.verdicts import target_table
+from simulator.scenario import Scenario
+
+
+def kpi_frame(scenario: Scenario, outputs: list[ReplicationOutput],
+              first: int = 0) -> pd.DataFrame:
+    """Per-replication KPIs, one row per replication, columns in display order."""
+    names = kpi_names_for(
+        [d.name for d in scenario.staff.desks],
+        scenario.staff.back_office > 0,
+        scenario.staff.postal_agents > 0,
+    )
+    rows = [{"replication": first + i, **{k: out.kpis.get(k, math.nan) for k in names}}
+            for i, out in enumerate(outputs)]
+    return pd.DataFrame(rows, columns=["replication", *names])
+
+
+def records_frame(outputs: list[ReplicationOutput], first: int = 0) -> pd.DataFrame:
+    """One row per record of the measured horizon, for every replication."""
+    frames = []
+    for i, out in enumerate(outputs):
+        if out.records is None:
+            continue
+        df = pd.DataFrame.from_records(out.records, columns=list(RECORD_COLUMNS))
+        df.insert(0, "replication", first + i)
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame(columns=["replication", *RECORD_COLUMNS])
+    return pd.concat(frames, ignore_index=True)
+
+
+@dataclass
+class RunResult:
+    """Replications of one scenario.
+
+    ``kpis`` has one row per replication; :meth:`summary` gives each KPI's mean
+    and 95 % confidence interval; :meth:`targets` the scenario's targets with
+    their verdicts; ``records`` one row per record (when kept).
+    """
+
+    scenario: Scenario
+    seed: int
+    replications: int
+    kpis: pd.DataFrame
+    records_table: pd.DataFrame | None = None
+    confidence: float = CONFIDENCE
+    _summary: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def records(self) -> pd.DataFrame:
+        if self.records_table is None:
+            raise ValueError("records were not kept: run with records=True to get them")
+        return self.records_table
+
+    def summary(self) -> pd.DataFrame:
+        """kpi, mean, ci_low, ci_high, sd, n."""
+        if self._summary is None:
+            self._summary = summarize(self.kpis, self.confidence)
+        return self._summary.copy()
+
+    def targets(self) -> pd.DataFrame:
+        """kpi, op, threshold, mean, ci_low, ci_high, verdict."""
+        return target_table(self.scenario.targets, self.summary())
+
+    def kpi(self, name: str) -> tuple[float, float, float]:
+        """``(mean, ci_low, ci_high)`` of one KPI."""
+        row = self.summary().set_index("kpi").loc[name]
+        return float(row["mean"]), float(row["ci_low"]), float(row["ci_high"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` shape of SPEC.md (NaN becomes null)."""
+        def num(x: float) -> float | None:
+            return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+        kpis = {
+            r.kpi: {"mean": num(r.mean), "ci_low": num(r.ci_low), "ci_high": num(r.ci_high)}
+            for r in self.summary().itertuples()
+        }
+        targets = [
+            {"kpi": r.kpi, "op": r.op, "threshold": num(r.threshold), "mean": num(r.mean),
+             "ci_low": num(r.ci_low), "ci_high": num(r.ci_high), "verdict": r.verdict}
+            for r in self.targets().itertuples()
+        ]
+        return {"scenario": self.scenario.name, "replications": self.replications,
+                "seed": self.seed, "kpis": kpis, "targets": targets}
