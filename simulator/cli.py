@@ -60,8 +60,12 @@ def progress_bar(description: str, quiet: bool) -> Iterator[Callable[[int, int],
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     with Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=Console(stderr=True), transient=True,
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
     ) as bar:
         task = bar.add_task(description, total=None)
 
@@ -107,7 +111,9 @@ def print_run(result, folder: Path | None) -> None:
             tt.add_column(col, justify="left" if col in ("kpi", "verdict") else "right")
         for r in targets.itertuples():
             tt.add_row(
-                r.kpi, f"{r.op} {_fmt(r.threshold)}", _fmt(r.mean),
+                r.kpi,
+                f"{r.op} {_fmt(r.threshold)}",
+                _fmt(r.mean),
                 f"{_fmt(r.ci_low)} – {_fmt(r.ci_high)}",
                 f"[{VERDICT_STYLE[r.verdict]}]{r.verdict}[/]",
             )
@@ -126,16 +132,31 @@ def main() -> None:
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("-r", "--replications", type=click.IntRange(min=1), help="Default: the scenario's.")
 @click.option("--seed", type=click.IntRange(min=0), help="Default: the scenario's.")
-@click.option("--out", type=click.Path(file_okay=False), help="Folder for the run folder "
-              "(default: results/).")
+@click.option(
+    "--out", type=click.Path(file_okay=False), help="Folder for the run folder (default: results/)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Local processes running replications (numbers do not change).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Local processes running replications (numbers do not change).",
+)
 @click.option("--no-records", is_flag=True, help="Do not keep the per-record table.")
 @click.option("--strict", is_flag=True, help="Exit 1 when a target fails.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def run(scenario: str, replications: int | None, seed: int | None, out: str | None,
-        as_json: bool, workers: int, no_records: bool, strict: bool, quiet: bool) -> None:
+def run(
+    scenario: str,
+    replications: int | None,
+    seed: int | None,
+    out: str | None,
+    as_json: bool,
+    workers: int,
+    no_records: bool,
+    strict: bool,
+    quiet: bool,
+) -> None:
     """Run replications of SCENARIO, print KPIs and verdicts, write the run folder."""
     import simulator
     from simulator.results.folder import write_run_folder
@@ -143,8 +164,9 @@ def run(scenario: str, replications: int | None, seed: int | None, out: str | No
     sc = load(scenario)
     root = _out_root(out)
     with progress_bar(f"{sc.name}: replications", quiet or as_json) as progress:
-        result = simulator.run(sc, replications, seed, workers=workers,
-                               records=not no_records, progress=progress)
+        result = simulator.run(
+            sc, replications, seed, workers=workers, records=not no_records, progress=progress
+        )
     folder = write_run_folder(result, root)
     if as_json:
         click.echo(json.dumps({**result.to_dict(), "run_folder": str(folder)}, indent=2))
@@ -167,8 +189,10 @@ def validate(scenarios: tuple[str, ...]) -> None:
         except ScenarioError as exc:
             errors.append(exc.message())
             continue
-        click.echo(f"{path}: valid ({sc.name}: {len(sc.procedures)} procedures, "
-                   f"{sc.staff.total} staff, {len(sc.targets)} targets)")
+        click.echo(
+            f"{path}: valid ({sc.name}: {len(sc.procedures)} procedures, "
+            f"{sc.staff.total} staff, {len(sc.targets)} targets)"
+        )
     if errors:
         for message in errors:
             click.echo(f"pasc: {message}", err=True)

@@ -208,5 +208,12 @@ Distribution = Annotated[
 ]
 """Any of the distributions above, chosen by the ``dist`` key."""
 
-DISTRIBUTION_NAMES = ("exponential", "lognormal", "gamma", "triangular", "uniform", "fixed",
-                      "empirical")
+DISTRIBUTION_NAMES = (
+    "exponential",
+    "lognormal",
+    "gamma",
+    "triangular",
+    "uniform",
+    "fixed",
+    "empirical",
+)

@@ -24,8 +24,9 @@ class StreamingQuantiles:
 
     ZERO = 1e-9  # values at or below this count as exactly zero (no wait at all)
 
-    def __init__(self, low: float = 1e-3, high: float = 1e7, gamma: float = 1.005,
-                 batch: int = 8192):
+    def __init__(
+        self, low: float = 1e-3, high: float = 1e7, gamma: float = 1.005, batch: int = 8192
+    ):
         self.low, self.gamma = low, gamma
         self._log_gamma = math.log(gamma)
         self.n_buckets = int(math.ceil(math.log(high / low) / self._log_gamma)) + 1

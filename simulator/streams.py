@@ -32,9 +32,7 @@ class RandomStreams:
     def __call__(self, name: str) -> np.random.Generator:
         rng = self._streams.get(name)
         if rng is None:
-            seq = np.random.SeedSequence(
-                self.seed, spawn_key=(self.replication, stream_key(name))
-            )
+            seq = np.random.SeedSequence(self.seed, spawn_key=(self.replication, stream_key(name)))
             rng = self._streams[name] = np.random.Generator(np.random.PCG64(seq))
         return rng
 

@@ -96,7 +96,11 @@ class Center:
         self.desks = [StaffPool(d.name, d.count) for d in scenario.staff.desks]
         # Desk groups able to serve each procedure (by field), in scenario order.
         self.groups_for_proc = [
-            [g for g, d in zip(self.desks, scenario.staff.desks, strict=True) if p.field in d.fields]
+            [
+                g
+                for g, d in zip(self.desks, scenario.staff.desks, strict=True)
+                if p.field in d.fields
+            ]
             for p in procs
         ]
         self.deadline_days = [p.deadline_working_days for p in procs]
@@ -151,24 +155,40 @@ class Center:
         measure_from = self.measure_from
         due_time = self.hours.due_time
         deadline_days = self.deadline_days
-        receive = (self.walk_in_arrives, self.online_record_arrives,
-                   self.postal_record_arrives)[channel]
+        receive = (self.walk_in_arrives, self.online_record_arrives, self.postal_record_arrives)[
+            channel
+        ]
         timeout = env.timeout
         for day in range(self.total_days):
             batch = gen.day(day)
             measured = day * MINUTES_PER_DAY >= measure_from
             for t, proc, prio, rej, intake, processing in zip(
-                batch.times.tolist(), batch.procedure.tolist(), batch.priority.tolist(),
-                batch.rejected.tolist(), batch.intake_minutes.tolist(),
-                batch.processing_minutes.tolist(), strict=True,
+                batch.times.tolist(),
+                batch.procedure.tolist(),
+                batch.priority.tolist(),
+                batch.rejected.tolist(),
+                batch.intake_minutes.tolist(),
+                batch.processing_minutes.tolist(),
+                strict=True,
             ):
                 delay = t - env.now
                 if delay > 0:
                     yield timeout(delay)
                 rid = self._next_id
                 self._next_id = rid + 1
-                rec = Record(rid, channel, proc, prio, t, day, intake, processing, rej,
-                             measured, due_time(t, deadline_days[proc]))
+                rec = Record(
+                    rid,
+                    channel,
+                    proc,
+                    prio,
+                    t,
+                    day,
+                    intake,
+                    processing,
+                    rej,
+                    measured,
+                    due_time(t, deadline_days[proc]),
+                )
                 recorder.record_filed(rec)
                 receive(rec)
             next_day = (day + 1) * MINUTES_PER_DAY
@@ -231,7 +251,9 @@ class Center:
                 pool.idle.append(wake)
                 yield wake
 
-    def back_office_staff(self, pool: StaffPool, staff_id: int) -> Generator[simpy.Event, Any, None]:
+    def back_office_staff(
+        self, pool: StaffPool, staff_id: int
+    ) -> Generator[simpy.Event, Any, None]:
         """Dedicated processing staff: back-office records, earliest deadline first."""
         env = self.env
         while True:
@@ -287,15 +309,18 @@ class Center:
             pool = desk
         else:
             groups = self.groups_for_proc[rec.proc]
-            pool = groups[0] if len(groups) == 1 else min(
-                groups, key=lambda g: len(g.backlog) / g.count
+            pool = (
+                groups[0]
+                if len(groups) == 1
+                else min(groups, key=lambda g: len(g.backlog) / g.count)
             )
         heapq.heappush(pool.backlog, (rec.due, rec.id, rec))
         if self.open and pool.idle:
             pool.idle.pop().succeed()
 
-    def work_on(self, rec: Record, pool: StaffPool, staff_id: int
-                ) -> Generator[simpy.Event, Any, None]:
+    def work_on(
+        self, rec: Record, pool: StaffPool, staff_id: int
+    ) -> Generator[simpy.Event, Any, None]:
         """Back-office work on one record, in slices.
 
         Desk staff look up between slices: if a walk-in is waiting, or the
@@ -357,8 +382,9 @@ class Center:
         return ReplicationOutput(kpis, recorder.rows if recorder.keep_records else None)
 
 
-def simulate_replication(scenario: Scenario, seed: int, replication: int,
-                         keep_records: bool = False) -> ReplicationOutput:
+def simulate_replication(
+    scenario: Scenario, seed: int, replication: int, keep_records: bool = False
+) -> ReplicationOutput:
     """One replication: a pure function of (scenario, seed, replication index)."""
     streams = RandomStreams(seed, replication)
     return Center(scenario, streams, keep_records).run()

@@ -60,8 +60,9 @@ def rate_pieces(
 class FilingGenerator:
     """Draws each day's filings for one channel of one scenario."""
 
-    def __init__(self, scenario: Scenario, channel: str, hours: OpeningHours,
-                 streams: RandomStreams):
+    def __init__(
+        self, scenario: Scenario, channel: str, hours: OpeningHours, streams: RandomStreams
+    ):
         self.channel = channel
         share = scenario.demand.channels.as_dict()[channel]
         self.per_day = scenario.demand.records_per_day * share

@@ -23,9 +23,21 @@ from simulator.stats import StreamingQuantiles
 CHANNEL_NAMES = ("walk_in", "online", "postal")
 
 RECORD_COLUMNS = (
-    "record", "channel", "procedure", "field", "priority", "desk", "arrival_minute", "day",
-    "wait_minutes", "handle_minutes", "desk_end_minute", "resolved_minute", "due_minute",
-    "outcome", "on_time",
+    "record",
+    "channel",
+    "procedure",
+    "field",
+    "priority",
+    "desk",
+    "arrival_minute",
+    "day",
+    "wait_minutes",
+    "handle_minutes",
+    "desk_end_minute",
+    "resolved_minute",
+    "due_minute",
+    "outcome",
+    "on_time",
 )
 
 
@@ -33,13 +45,37 @@ class Record:
     """One filing of one procedure: the entity that flows through the center."""
 
     __slots__ = (
-        "id", "channel", "proc", "priority", "arrival", "day", "intake", "processing",
-        "rejected", "measured", "desk_start", "desk_end", "group", "remaining", "due",
+        "id",
+        "channel",
+        "proc",
+        "priority",
+        "arrival",
+        "day",
+        "intake",
+        "processing",
+        "rejected",
+        "measured",
+        "desk_start",
+        "desk_end",
+        "group",
+        "remaining",
+        "due",
     )
 
-    def __init__(self, rid: int, channel: int, proc: int, priority: bool, arrival: float,
-                 day: int, intake: float, processing: float, rejected: bool, measured: bool,
-                 due: float):
+    def __init__(
+        self,
+        rid: int,
+        channel: int,
+        proc: int,
+        priority: bool,
+        arrival: float,
+        day: int,
+        intake: float,
+        processing: float,
+        rejected: bool,
+        measured: bool,
+        due: float,
+    ):
         self.id = rid
         self.channel = channel
         self.proc = proc
@@ -60,8 +96,13 @@ class Record:
 class Recorder:
     """Streaming KPIs of one replication (and optionally the records table)."""
 
-    def __init__(self, measure_from: float, keep_records: bool,
-                 procedure_ids: list[str], procedure_fields: list[str]):
+    def __init__(
+        self,
+        measure_from: float,
+        keep_records: bool,
+        procedure_ids: list[str],
+        procedure_fields: list[str],
+    ):
         self.measure_from = measure_from
         self.keep_records = keep_records
         self.rows: list[tuple] = []
@@ -138,17 +179,36 @@ class Recorder:
     def _row(self, rec: Record, resolved: float, outcome: str, on_time: bool | None) -> None:
         wait = rec.desk_start - rec.arrival
         handle = rec.desk_end - rec.desk_start
-        self.rows.append((
-            rec.id, CHANNEL_NAMES[rec.channel], self._proc_ids[rec.proc],
-            self._proc_fields[rec.proc], rec.priority,
-            rec.group.name if rec.group is not None else None,
-            rec.arrival, rec.day, wait, handle, rec.desk_end, resolved, rec.due, outcome,
-            on_time,
-        ))
+        self.rows.append(
+            (
+                rec.id,
+                CHANNEL_NAMES[rec.channel],
+                self._proc_ids[rec.proc],
+                self._proc_fields[rec.proc],
+                rec.priority,
+                rec.group.name if rec.group is not None else None,
+                rec.arrival,
+                rec.day,
+                wait,
+                handle,
+                rec.desk_end,
+                resolved,
+                rec.due,
+                outcome,
+                on_time,
+            )
+        )
 
     # -- the replication's KPIs --------------------------------------------------------
-    def kpis(self, *, open_minutes: float, busy_by_pool: dict[str, tuple[float, int]],
-             staff_total: int, measured_days: int, days_per_year: int) -> dict[str, float]:
+    def kpis(
+        self,
+        *,
+        open_minutes: float,
+        busy_by_pool: dict[str, tuple[float, int]],
+        staff_total: int,
+        measured_days: int,
+        days_per_year: int,
+    ) -> dict[str, float]:
         """KPI name -> value. ``busy_by_pool`` maps pool name -> (busy minutes, staff)."""
         nan = math.nan
         waits, handles = self.waits, self.handles
@@ -161,8 +221,7 @@ class Recorder:
             "handle_minutes.mean": handles.mean(),
             "handle_minutes.p90": handles.quantile(0.9),
             "time_in_center_minutes.mean": (
-                self.time_in_center_total / self.time_in_center_n if self.time_in_center_n
-                else nan
+                self.time_in_center_total / self.time_in_center_n if self.time_in_center_n else nan
             ),
             "on_time_rate": self.on_time / self.completed if self.completed else nan,
             "records_filed": float(self.filed),

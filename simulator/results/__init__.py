@@ -5,6 +5,13 @@ from simulator.results.run_result import RunResult, kpi_frame, records_frame
 from simulator.results.verdicts import overall_verdict, target_table, verdict
 
 __all__ = [
-    "RunResult", "kpi_frame", "overall_verdict", "records_frame", "summarize", "t_interval",
-    "t_prediction_interval", "target_table", "verdict",
+    "RunResult",
+    "kpi_frame",
+    "overall_verdict",
+    "records_frame",
+    "summarize",
+    "t_interval",
+    "t_prediction_interval",
+    "target_table",
+    "verdict",
 ]

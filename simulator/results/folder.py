@@ -53,8 +53,9 @@ def write_atomically(parent: Path, name: str, fill: Callable[[Path], None]) -> P
         raise
 
 
-def write_run_folder(result: RunResult, root: Path = DEFAULT_ROOT,
-                     extra: dict[str, Any] | None = None) -> Path:
+def write_run_folder(
+    result: RunResult, root: Path = DEFAULT_ROOT, extra: dict[str, Any] | None = None
+) -> Path:
     """Write scenario, summary, per-replication KPIs, targets and records of a run."""
     from simulator import __version__
 

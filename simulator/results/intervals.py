@@ -19,8 +19,9 @@ from scipy import stats
 CONFIDENCE = 0.95
 
 
-def t_interval(values: np.ndarray | list[float], confidence: float = CONFIDENCE
-               ) -> tuple[float, float, float]:
+def t_interval(
+    values: np.ndarray | list[float], confidence: float = CONFIDENCE
+) -> tuple[float, float, float]:
     """``(mean, low, high)`` of the mean; NaN values (KPI undefined in a replication,
     e.g. no walk-in at all) are left out. Fewer than two values give NaN bounds."""
     x = np.asarray(values, dtype=float)
@@ -36,8 +37,9 @@ def t_interval(values: np.ndarray | list[float], confidence: float = CONFIDENCE
     return mean, mean - half, mean + half
 
 
-def t_prediction_interval(values: np.ndarray | list[float], confidence: float = CONFIDENCE
-                          ) -> tuple[float, float, float]:
+def t_prediction_interval(
+    values: np.ndarray | list[float], confidence: float = CONFIDENCE
+) -> tuple[float, float, float]:
     """``(mean, low, high)`` for one future replication (what one real period may show)."""
     x = np.asarray(values, dtype=float)
     x = x[~np.isnan(x)]
@@ -58,9 +60,14 @@ def summarize(kpis: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFram
         col = kpis[name].to_numpy(dtype=float)
         mean, low, high = t_interval(col, confidence)
         valid = col[~np.isnan(col)]
-        rows.append({
-            "kpi": name, "mean": mean, "ci_low": low, "ci_high": high,
-            "sd": float(valid.std(ddof=1)) if valid.size > 1 else math.nan,
-            "n": int(valid.size),
-        })
+        rows.append(
+            {
+                "kpi": name,
+                "mean": mean,
+                "ci_low": low,
+                "ci_high": high,
+                "sd": float(valid.std(ddof=1)) if valid.size > 1 else math.nan,
+                "n": int(valid.size),
+            }
+        )
     return pd.DataFrame(rows, columns=["kpi", "mean", "ci_low", "ci_high", "sd", "n"])

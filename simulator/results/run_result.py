@@ -15,16 +15,17 @@ from simulator.results.verdicts import target_table
 from simulator.scenario import Scenario
 
 
-def kpi_frame(scenario: Scenario, outputs: list[ReplicationOutput],
-              first: int = 0) -> pd.DataFrame:
+def kpi_frame(scenario: Scenario, outputs: list[ReplicationOutput], first: int = 0) -> pd.DataFrame:
     """Per-replication KPIs, one row per replication, columns in display order."""
     names = kpi_names_for(
         [d.name for d in scenario.staff.desks],
         scenario.staff.back_office > 0,
         scenario.staff.postal_agents > 0,
     )
-    rows = [{"replication": first + i, **{k: out.kpis.get(k, math.nan) for k in names}}
-            for i, out in enumerate(outputs)]
+    rows = [
+        {"replication": first + i, **{k: out.kpis.get(k, math.nan) for k in names}}
+        for i, out in enumerate(outputs)
+    ]
     return pd.DataFrame(rows, columns=["replication", *names])
 
 
@@ -82,6 +83,7 @@ class RunResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` shape of SPEC.md (NaN becomes null)."""
+
         def num(x: float) -> float | None:
             return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
@@ -90,9 +92,21 @@ class RunResult:
             for r in self.summary().itertuples()
         }
         targets = [
-            {"kpi": r.kpi, "op": r.op, "threshold": num(r.threshold), "mean": num(r.mean),
-             "ci_low": num(r.ci_low), "ci_high": num(r.ci_high), "verdict": r.verdict}
+            {
+                "kpi": r.kpi,
+                "op": r.op,
+                "threshold": num(r.threshold),
+                "mean": num(r.mean),
+                "ci_low": num(r.ci_low),
+                "ci_high": num(r.ci_high),
+                "verdict": r.verdict,
+            }
             for r in self.targets().itertuples()
         ]
-        return {"scenario": self.scenario.name, "replications": self.replications,
-                "seed": self.seed, "kpis": kpis, "targets": targets}
+        return {
+            "scenario": self.scenario.name,
+            "replications": self.replications,
+            "seed": self.seed,
+            "kpis": kpis,
+            "targets": targets,
+        }

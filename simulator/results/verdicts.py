@@ -43,10 +43,17 @@ def target_table(targets: list[Target], summary: pd.DataFrame) -> pd.DataFrame:
             mean, low, high = float(s["mean"]), float(s["ci_low"]), float(s["ci_high"])
         else:
             mean = low = high = math.nan
-        rows.append({
-            "kpi": t.kpi, "op": t.op, "threshold": t.threshold, "mean": mean,
-            "ci_low": low, "ci_high": high, "verdict": verdict(t.op, t.threshold, low, high),
-        })
+        rows.append(
+            {
+                "kpi": t.kpi,
+                "op": t.op,
+                "threshold": t.threshold,
+                "mean": mean,
+                "ci_low": low,
+                "ci_high": high,
+                "verdict": verdict(t.op, t.threshold, low, high),
+            }
+        )
     columns = ["kpi", "op", "threshold", "mean", "ci_low", "ci_high", "verdict"]
     return pd.DataFrame(rows, columns=columns)
 

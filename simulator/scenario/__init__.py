@@ -12,6 +12,14 @@ from simulator.scenario.loader import (
 from simulator.scenario.models import Scenario, Target
 
 __all__ = [
-    "Problem", "Scenario", "ScenarioError", "Target", "deep_merge", "load_scenario",
-    "scenario_to_dict", "scenario_to_yaml", "set_key", "validate_scenario",
+    "Problem",
+    "Scenario",
+    "ScenarioError",
+    "Target",
+    "deep_merge",
+    "load_scenario",
+    "scenario_to_dict",
+    "scenario_to_yaml",
+    "set_key",
+    "validate_scenario",
 ]

@@ -122,16 +122,18 @@ def problems_from_validation(err: ValidationError, model: Any) -> list[Problem]:
         elif kind == "value_error":
             msg = str(e["msg"]).removeprefix("Value error, ")
         elif kind == "union_tag_invalid":
+            value = e["input"].get("dist") if isinstance(e["input"], dict) else e["input"]
             msg = (
-                f"expected dist to be one of {', '.join(DISTRIBUTION_NAMES)}, "
-                f"found {_found(e['input'].get('dist') if isinstance(e['input'], dict) else e['input'])}"
+                f"expected dist to be one of {', '.join(DISTRIBUTION_NAMES)}, found {_found(value)}"
             )
         elif kind == "union_tag_not_found":
             msg = f"expected a mapping with a 'dist' key, found {_found(e['input'])}"
         else:
             text = str(e["msg"])
             text = text[0].lower() + text[1:] if text else text
-            text = text.replace("input should be", "expected").replace("Input should be", "expected")
+            text = text.replace("input should be", "expected").replace(
+                "Input should be", "expected"
+            )
             msg = f"{text}, found {_found(e['input'])}"
         path = key_path(loc)
         if (path, msg) not in seen:

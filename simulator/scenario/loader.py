@@ -70,9 +70,11 @@ def _read_yaml(file: Path) -> dict[str, Any]:
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError(file, [Problem("", "expected a scenario file, found no such file")])
+        raise ScenarioError(
+            file, [Problem("", "expected a scenario file, found no such file")]
+        ) from None
     except OSError as exc:
-        raise ScenarioError(file, [Problem("", f"cannot read the file: {exc.strerror}")])
+        raise ScenarioError(file, [Problem("", f"cannot read the file: {exc.strerror}")]) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -84,7 +86,8 @@ def _read_yaml(file: Path) -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict):
         raise ScenarioError(
-            file, [Problem("", f"expected a mapping of keys at the top, found {type(data).__name__}")]
+            file,
+            [Problem("", f"expected a mapping of keys at the top, found {type(data).__name__}")],
         )
     return data
 
@@ -99,9 +102,7 @@ def _read_with_extends(file: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if parent is None:
         return data
     if not isinstance(parent, str):
-        raise ScenarioError(
-            file, [Problem("extends", f"expected a file name, found {parent!r}")]
-        )
+        raise ScenarioError(file, [Problem("extends", f"expected a file name, found {parent!r}")])
     base = _read_with_extends(file.parent / parent, (*chain, resolved))
     return deep_merge(base, data)
 
@@ -166,7 +167,9 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
     ids = [p.id for p in sc.procedures]
     for i, pid in enumerate(ids):
         if pid in ids[:i]:
-            problems.append(Problem(f"procedures.{i}.id", f"expected a unique id, found {pid!r} again"))
+            problems.append(
+                Problem(f"procedures.{i}.id", f"expected a unique id, found {pid!r} again")
+            )
     covered = sorted({f for d in sc.staff.desks for f in d.fields})
     for i, p in enumerate(sc.procedures):
         if p.field not in covered:
@@ -179,7 +182,9 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
             )
     shares = sc.demand.channels.as_dict()
     for ch in CHANNELS:
-        if shares[ch] > 0 and not any(p.channels is None or ch in p.channels for p in sc.procedures):
+        if shares[ch] > 0 and not any(
+            p.channels is None or ch in p.channels for p in sc.procedures
+        ):
             problems.append(
                 Problem(
                     f"demand.channels.{ch}",
@@ -208,7 +213,9 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
     for i, d in enumerate(sc.staff.desks):
         if d.name in RESERVED_DESK_NAMES:
             problems.append(
-                Problem(f"staff.desks.{i}.name", f"expected a name other than {d.name!r} (reserved)")
+                Problem(
+                    f"staff.desks.{i}.name", f"expected a name other than {d.name!r} (reserved)"
+                )
             )
     known = kpi_names_for(
         [d.name for d in sc.staff.desks], sc.staff.back_office > 0, sc.staff.postal_agents > 0
@@ -216,8 +223,10 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
     for i, t in enumerate(sc.targets):
         if t.kpi not in known:
             problems.append(
-                Problem(f"targets.{i}.kpi", f"expected a KPI name such as {', '.join(known[:4])}"
-                        f", ..., found {t.kpi!r}")
+                Problem(
+                    f"targets.{i}.kpi",
+                    f"expected a KPI name such as {', '.join(known[:4])}, ..., found {t.kpi!r}",
+                )
             )
     return problems
 

@@ -36,8 +36,15 @@ DEFAULT_QUOTAS: dict[str, int] = {"urban": 1600, "rural": 1200, "disadvantaged":
 #: peak after opening, a smaller one after lunch. An assumption, not a
 #: reported figure; scenarios override it with ``{hour: weight}``.
 OFFICE_DEFAULT_PROFILE: dict[int, float] = {
-    7: 0.8, 8: 1.2, 9: 1.3, 10: 1.1, 11: 0.7,
-    13: 0.8, 14: 1.1, 15: 1.0, 16: 0.6,
+    7: 0.8,
+    8: 1.2,
+    9: 1.3,
+    10: 1.1,
+    11: 0.7,
+    13: 0.8,
+    14: 1.1,
+    15: 1.0,
+    16: 0.6,
 }
 
 _SESSION = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
@@ -124,8 +131,7 @@ class Calendar(_Model):
     def _continuous_is_24h(self) -> Calendar:
         if self.type == "continuous" and "sessions" in self.model_fields_set:
             raise ValueError(
-                "expected no sessions with type: continuous (open 24 h), found "
-                f"{self.sessions}"
+                f"expected no sessions with type: continuous (open 24 h), found {self.sessions}"
             )
         return self
 
