@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 MINUTES_PER_DAY = 1440
 
 
@@ -68,6 +70,12 @@ class OpeningHours:
         day = math.floor(filed / MINUTES_PER_DAY)
         if filed - day * MINUTES_PER_DAY >= self.cutoff_minute:
             day += 1
+        return (day + working_days) * MINUTES_PER_DAY + self.closing_minute
+
+    def due_times(self, filed: np.ndarray, working_days: np.ndarray) -> np.ndarray:
+        """:meth:`due_time` for arrays of filing times and deadlines."""
+        day = np.floor(filed / MINUTES_PER_DAY)
+        day += (filed - day * MINUTES_PER_DAY) >= self.cutoff_minute
         return (day + working_days) * MINUTES_PER_DAY + self.closing_minute
 
     def open_minutes_between(self, start_day: int, end_day: int) -> float:

@@ -24,12 +24,14 @@ what makes a replication of a commune-year take a fraction of a second.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from collections import deque
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import simpy
 
 from simulator.model.calendar import MINUTES_PER_DAY, OpeningHours
@@ -111,7 +113,7 @@ class Center:
         self.open = self.hours.always_open
         self.session_end = math.inf if self.hours.always_open else 0.0
         self.slice_minutes = scenario.staff.back_office_slice_minutes
-        self._next_id = 0
+        self._ids = itertools.count()
 
         env = self.env
         shares = scenario.demand.channels.as_dict()
@@ -152,48 +154,50 @@ class Center:
         """Citizens filing records through one channel, day after day."""
         env = self.env
         recorder = self.recorder
-        measure_from = self.measure_from
-        due_time = self.hours.due_time
-        deadline_days = self.deadline_days
         receive = (self.walk_in_arrives, self.online_record_arrives, self.postal_record_arrives)[
             channel
         ]
+        deadline_days = np.asarray(self.deadline_days)
         timeout = env.timeout
+        ids = self._ids
         for day in range(self.total_days):
             batch = gen.day(day)
-            measured = day * MINUTES_PER_DAY >= measure_from
-            for t, proc, prio, rej, intake, processing in zip(
+            measured = day * MINUTES_PER_DAY >= self.measure_from
+            if measured:
+                recorder.records_filed(len(batch))
+            due = self.hours.due_times(batch.times, deadline_days[batch.procedure])
+            for t, proc, prio, rej, intake, processing, due_t in zip(
                 batch.times.tolist(),
                 batch.procedure.tolist(),
                 batch.priority.tolist(),
                 batch.rejected.tolist(),
                 batch.intake_minutes.tolist(),
                 batch.processing_minutes.tolist(),
+                due.tolist(),
                 strict=True,
             ):
                 delay = t - env.now
                 if delay > 0:
                     yield timeout(delay)
-                rid = self._next_id
-                self._next_id = rid + 1
-                rec = Record(
-                    rid,
-                    channel,
-                    proc,
-                    prio,
-                    t,
-                    day,
-                    intake,
-                    processing,
-                    rej,
-                    measured,
-                    due_time(t, deadline_days[proc]),
+                receive(
+                    Record(
+                        next(ids),
+                        channel,
+                        proc,
+                        prio,
+                        t,
+                        day,
+                        intake,
+                        processing,
+                        rej,
+                        measured,
+                        due_t,
+                    )
                 )
-                recorder.record_filed(rec)
-                receive(rec)
             next_day = (day + 1) * MINUTES_PER_DAY
             if next_day > env.now:
                 yield timeout(next_day - env.now)
+            recorder.day_ended()
 
     def walk_in_arrives(self, rec: Record) -> None:
         groups = self.groups_for_proc[rec.proc]
@@ -221,6 +225,11 @@ class Center:
         recorder = self.recorder
         measure_from = self.measure_from
         priority_queue, queue, in_hand = pool.priority_queue, pool.queue, pool.in_hand
+        wait_sink, handle_sink, stay_sink = (
+            recorder.wait_sink,
+            recorder.handle_sink,
+            recorder.stay_sink,
+        )
         processes_back_office = self.back_office is None
         timeout = env.timeout
         while True:
@@ -230,7 +239,8 @@ class Center:
                 recorder.queue_changed(start, -1)
                 rec.desk_start = start
                 rec.group = pool
-                recorder.desk_service_started(rec, start)
+                if rec.measured:
+                    wait_sink(start - rec.arrival)
                 limit = self.session_end if self.open else start
                 pool.busy += 1
                 in_hand[staff_id] = rec
@@ -241,7 +251,9 @@ class Center:
                 if start >= measure_from:
                     pool.busy_minutes += (end if end < limit else limit) - start
                 rec.desk_end = end
-                recorder.desk_service_ended(rec, end)
+                if rec.measured:
+                    handle_sink(end - start)
+                    stay_sink(end - rec.arrival)
                 self.after_desk(rec, pool)
             elif processes_back_office and pool.backlog and self.open:
                 rec = heapq.heappop(pool.backlog)[2]

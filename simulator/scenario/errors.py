@@ -8,6 +8,7 @@ code 2; the Python API raises :class:`ScenarioError`.
 from __future__ import annotations
 
 import difflib
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,9 +69,18 @@ def _allowed_keys(model: Any, loc: tuple[Any, ...]) -> list[str]:
     """Keys the model accepts at ``loc`` (the mapping that holds the unknown key)."""
     from pydantic import BaseModel
 
+    from simulator.distributions import Distribution
+
     current: Any = model
     for item in loc:
         if isinstance(item, int) or current is None:
+            continue
+        if item in DISTRIBUTION_NAMES:  # the tag pydantic adds for a distribution
+            current = next(
+                c
+                for c in _types_in(Distribution)
+                if item in typing.get_args(c.model_fields["dist"].annotation)
+            )
             continue
         fields = getattr(current, "model_fields", None)
         if fields is None:

@@ -85,9 +85,9 @@ def _read_yaml(file: Path) -> dict[str, Any]:
             file, [Problem("", f"expected valid YAML, found a syntax error at {where}: {problem}")]
         ) from None
     if not isinstance(data, dict):
+        found = "an empty file" if data is None else type(data).__name__
         raise ScenarioError(
-            file,
-            [Problem("", f"expected a mapping of keys at the top, found {type(data).__name__}")],
+            file, [Problem("", f"expected a mapping of keys at the top, found {found}")]
         )
     return data
 
@@ -103,7 +103,12 @@ def _read_with_extends(file: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         return data
     if not isinstance(parent, str):
         raise ScenarioError(file, [Problem("extends", f"expected a file name, found {parent!r}")])
-    base = _read_with_extends(file.parent / parent, (*chain, resolved))
+    parent_file = file.parent / parent
+    if not parent_file.is_file():
+        found = "a folder" if parent_file.is_dir() else "no such file"
+        msg = f"expected an existing scenario file, found {found}: {parent_file}"
+        raise ScenarioError(file, [Problem("extends", msg)])
+    base = _read_with_extends(parent_file, (*chain, resolved))
     return deep_merge(base, data)
 
 

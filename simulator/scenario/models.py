@@ -124,7 +124,10 @@ class Calendar(_Model):
     @classmethod
     def _valid_cutoff(cls, v: str | None) -> str | None:
         if v is not None:
-            parse_session(f"00:00-{v}")
+            try:
+                parse_session(f"00:00-{v}")
+            except ValueError:
+                raise ValueError(f"expected a time like '15:00', found {v!r}") from None
         return v
 
     @model_validator(mode="after")
@@ -213,6 +216,14 @@ class Demand(_Model):
     channels: Channels = Field(default_factory=Channels)
     priority_share: Share = 0.0
 
+    @field_validator("hourly_profile", mode="before")
+    @classmethod
+    def _known_profile(cls, v: object) -> object:
+        # One clear message instead of one per union branch.
+        if isinstance(v, str) and v not in ("office-default", "flat"):
+            raise ValueError(f"expected office-default, flat or {{hour: weight}}, found {v!r}")
+        return v
+
 
 class Procedure(_Model):
     """One type of record: who handles it, for how long, and by when."""
@@ -261,13 +272,14 @@ class Staff(_Model):
         description="Desk staff doing back-office work look up at the walk-in queue this often.",
     )
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> Staff:
-        names = [d.name for d in self.desks]
+    @field_validator("desks")
+    @classmethod
+    def _unique_names(cls, desks: list[Desk]) -> list[Desk]:
+        names = [d.name for d in desks]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"expected unique desk names, found {', '.join(dup)} twice")
-        return self
+        return desks
 
     @property
     def total(self) -> int:
