@@ -8,6 +8,7 @@ code 2; the Python API raises :class:`ScenarioError`.
 from __future__ import annotations
 
 import difflib
+import re
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,6 +145,8 @@ def problems_from_validation(err: ValidationError, model: Any) -> list[Problem]:
             text = text.replace("input should be", "expected").replace(
                 "Input should be", "expected"
             )
+            # "string should match pattern ..." -> "expected string to match pattern ..."
+            text = re.sub(r"^(\w+) should ", r"expected \1 to ", text)
             msg = f"{text}, found {_found(e['input'])}"
         path = key_path(loc)
         if (path, msg) not in seen:
