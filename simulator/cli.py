@@ -212,5 +212,283 @@ def schema(output: str | None) -> None:
         click.echo(text, nl=False)
 
 
+@main.command()
+@click.option(
+    "--per-hour",
+    type=click.FloatRange(min=0, min_open=True),
+    required=True,
+    help="Walk-in arrivals per hour.",
+)
+@click.option(
+    "--handle-minutes",
+    type=click.FloatRange(min=0, min_open=True),
+    required=True,
+    help="Mean desk time per citizen, minutes.",
+)
+@click.option(
+    "--wait-target", type=click.FloatRange(min=0, min_open=True), help="Wait target M, minutes."
+)
+@click.option(
+    "--service-level",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    help="Share P that must wait at most M (needs --wait-target).",
+)
+@click.option(
+    "--patience",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Mean patience, minutes: Erlang A (citizens give up).",
+)
+@click.option("--max-staff", type=click.IntRange(min=1), help="Last row of the table.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+def erlang(
+    per_hour: float,
+    handle_minutes: float,
+    wait_target: float | None,
+    service_level: float | None,
+    patience: float | None,
+    max_staff: int | None,
+    as_json: bool,
+) -> None:
+    """The analytic answer (Erlang C, or Erlang A with --patience) for a quick check.
+
+    --wait-target M --service-level P: smallest staff with P(wait <= M) >= P;
+    --wait-target M alone: smallest staff with mean wait <= M; neither: the
+    smallest staff keeping occupancy at or below 85 %.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from simulator.analytic import erlang_table
+
+    if service_level is not None and wait_target is None:
+        raise BadInput("--service-level: expected --wait-target too, found none")
+    try:
+        table = erlang_table(
+            per_hour, handle_minutes, wait_target, service_level, patience, max_staff
+        )
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(table, indent=2))
+        return
+    console = Console()
+    model = "Erlang A" if patience else "Erlang C"
+    console.print(
+        f"{model}: {per_hour:g} arrivals/hour × {handle_minutes:g} min = "
+        f"{table['offered_load']:.2f} Erlangs offered"
+    )
+    t = Table()
+    cols = ["staff", "P(wait)", "mean wait (min)"]
+    if wait_target is not None:
+        cols.append(f"P(wait ≤ {wait_target:g})")
+    cols.append("occupancy")
+    if patience:
+        cols.append("abandon")
+    for c in cols:
+        t.add_column(c, justify="right")
+    for r in table["rows"]:
+        cells = [str(r["staff"]), _fmt(r["p_wait"], 3), _fmt(r["mean_wait_minutes"])]
+        if wait_target is not None:
+            cells.append(_fmt(r["service_level"], 3))
+        cells.append(_fmt(r["occupancy"], 3))
+        if patience:
+            cells.append(_fmt(r.get("abandon_share"), 3))
+        style = "bold green" if r["staff"] == table["answer"] else None
+        t.add_row(*cells, style=style)
+    console.print(t)
+    if table["answer"] is None:
+        console.print("No staff count in the table meets the target.")
+    else:
+        console.print(f"Answer: [bold]{table['answer']}[/bold] staff")
+
+
+@main.command(name="size")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--desk", "desks", multiple=True, help="Size only this desk group (repeatable).")
+@click.option("--max-staff", type=click.IntRange(min=1), help="Cap on the sized desks' total.")
+@click.option(
+    "-r",
+    "--replications",
+    type=click.IntRange(min=2),
+    help="Replications per candidate (default: the scenario's).",
+)
+@click.option(
+    "--max-replications",
+    type=click.IntRange(min=2),
+    help="Cap when inconclusive verdicts ask for more (default 4x).",
+)
+@click.option("--seed", type=click.IntRange(min=0))
+@click.option("--out", type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--strict", is_flag=True, help="Exit 1 when no staffing meets the targets.")
+@click.option("-q", "--quiet", is_flag=True)
+def size_cmd(
+    scenario: str,
+    desks: tuple[str, ...],
+    max_staff: int | None,
+    replications: int | None,
+    max_replications: int | None,
+    seed: int | None,
+    out: str | None,
+    as_json: bool,
+    workers: int,
+    strict: bool,
+    quiet: bool,
+) -> None:
+    """Smallest staffing of SCENARIO that meets every target, with the staffing curve."""
+    from simulator.results.folder import write_sizing_folder
+    from simulator.sizing import size
+
+    sc = load(scenario)
+    root = _out_root(out)
+    with progress_bar(f"{sc.name}: candidates", quiet or as_json) as progress:
+        count = [0]
+
+        def tick(candidate) -> None:
+            count[0] += 1
+            if progress is not None:
+                progress(count[0], 0)
+
+        try:
+            result = size(
+                sc,
+                desks=list(desks) or None,
+                max_staff=max_staff,
+                replications=replications,
+                max_replications=max_replications,
+                seed=seed,
+                workers=workers,
+                progress=tick,
+            )
+        except ValueError as exc:
+            raise BadInput(f"{scenario}: {exc}") from None
+    folder = write_sizing_folder(result, root)
+    if as_json:
+        click.echo(json.dumps({**result.to_dict(), "run_folder": str(folder)}, indent=2))
+    else:
+        print_sizing(result, folder)
+    if strict and result.answer is None:
+        sys.exit(EXIT_TARGET_FAILED)
+
+
+def print_sizing(result, folder: Path | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    sc = result.scenario
+    console.print(
+        f"[bold]{sc.name}[/bold]: sizing {', '.join(result.desks)} against "
+        f"{len(sc.targets)} targets (common random numbers, seed {sc.seed})"
+    )
+    table = Table(title="Staffing curve: target means and 95% intervals", title_justify="left")
+    table.add_column("staff: " + " / ".join(result.desks), justify="left")
+    table.add_column("reps", justify="right")
+    for t in sc.targets:
+        table.add_column(f"{t.kpi} {t.op} {_fmt(t.threshold)}", justify="right")
+    curve = sorted(result.curve, key=lambda c: (c.total, tuple(c.staff.values())))
+    for c in curve:
+        cells = []
+        for r in c.targets.itertuples():
+            cells.append(
+                f"[{VERDICT_STYLE[r.verdict]}]{_fmt(r.mean)}[/] "
+                f"({_fmt(r.ci_low)}–{_fmt(r.ci_high)})"
+            )
+        label = " / ".join(str(c.staff[d]) for d in result.desks)
+        chosen = result.answer is not None and all(
+            c.staff[d] == n for d, n in result.answer.items()
+        )
+        table.add_row(("→ " if chosen else "  ") + label, str(c.replications), *cells)
+    console.print(table)
+    est = ", ".join(f"{k} {v}" for k, v in result.analytic_estimate.items())
+    lb = ", ".join(f"{k} {v}" for k, v in result.lower_bound.items())
+    console.print(
+        f"Lower bound (offered load): {lb}.  Analytic estimate (Erlang C at the "
+        f"peak hour + back-office load): {est}."
+    )
+    if result.answer is None:
+        console.print(f"[bold red]No answer[/]: {result.explanation}")
+    else:
+        console.print(f"[bold green]Answer[/]: {result.explanation}")
+    if folder is not None:
+        console.print(f"Run folder: {folder}")
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-r", "--replications", type=click.IntRange(min=2))
+@click.option("--max-staff", type=click.IntRange(min=1))
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("-q", "--quiet", is_flag=True)
+def quota(
+    scenarios: tuple[str, ...],
+    replications: int | None,
+    max_staff: int | None,
+    workers: int,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Annual demand, quota-implied staff and service-target staff, side by side."""
+    from simulator.quota import compare_quota
+
+    loaded = [load(p) for p in scenarios]
+    rows = []
+    with progress_bar("quota", quiet or as_json) as progress:
+        for i, sc in enumerate(loaded):
+            try:
+                rows.append(
+                    compare_quota(
+                        sc, replications=replications, max_staff=max_staff, workers=workers
+                    )
+                )
+            except ValueError as exc:
+                raise BadInput(f"{scenarios[i]}: {exc}") from None
+            if progress is not None:
+                progress(i + 1, len(loaded))
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in rows], indent=2))
+        return
+    print_quota(rows)
+
+
+def print_quota(rows) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Quota staffing vs service-target staffing", title_justify="left")
+    table.add_column("")
+    for r in rows:
+        table.add_column(r.scenario, justify="right")
+
+    def line(label: str, values: list[str]) -> None:
+        table.add_row(label, *values)
+
+    line("commune class", [r.commune_class for r in rows])
+    line("quota (records/staff-year)", [f"{r.quota:,.0f}" for r in rows])
+    line("annual demand (records)", [f"{r.annual_demand:,.0f}" for r in rows])
+    line("quota-implied staff", [f"{r.quota_staff} ({r.quota_staff_exact:.1f})" for r in rows])
+    line(
+        "service-target staff",
+        ["–" if r.service_staff is None else str(r.service_staff) for r in rows],
+    )
+    line("binding", [r.binding for r in rows])
+    line("binding target", [r.sizing.binding_target or "–" for r in rows])
+    line(
+        "targets met at quota staffing",
+        ["yes" if r.service_targets_met_at_quota else "no" for r in rows],
+    )
+    line(
+        "records/staff-year at quota staffing",
+        [_fmt(r.records_per_staff_year_at_quota) for r in rows],
+    )
+    line(
+        "records/staff-year at service staffing",
+        [_fmt(r.records_per_staff_year_at_service) for r in rows],
+    )
+    Console().print(table)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -278,7 +278,7 @@ def analytic_estimate(sc: Scenario, desk: str, load: DeskLoad) -> int:
 # -- the search --------------------------------------------------------------------------
 
 
-class _Evaluator:
+class StaffingEvaluator:
     """Simulates staffings with common random numbers, caching replications."""
 
     def __init__(
@@ -390,7 +390,7 @@ def size(
         return {**fixed, **staff}
 
     with ReplicationPool(workers) as pool:
-        ev = _Evaluator(sc, seed, reps, max_reps, pool, progress)
+        ev = StaffingEvaluator(sc, seed, reps, max_reps, pool, progress)
         start = ev.evaluate([full(lb)])[0]
         if not start.passes:
             ceiling = _spread(lb, loads, limit)

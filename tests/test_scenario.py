@@ -53,9 +53,12 @@ def test_shipped_scenario_loads_with_its_content():
     assert [(t.op, t.threshold) for t in sc.targets] == [("<=", 30), ("<=", 15), (">=", 0.95)]
 
 
-def test_resolved_scenario_yaml_loads_back_to_the_same_scenario(tmp_path, write_yaml):
+@pytest.mark.parametrize("which", ["shipped", "continuous"])
+def test_resolved_scenario_yaml_loads_back_to_the_same_scenario(
+    tmp_path, minimal_scenario_dict, write_yaml, which
+):
     """A run folder stores scenario_to_yaml(); it must reproduce the run exactly."""
-    sc = load_scenario(SHIPPED)
+    sc = load_scenario(SHIPPED if which == "shipped" else minimal_scenario_dict())
     again = load_scenario(write_yaml(tmp_path, "resolved.yaml", scenario_to_yaml(sc)))
     assert again == sc
     assert scenario_to_dict(again) == scenario_to_dict(sc)
@@ -378,7 +381,12 @@ def _line_for(err: ScenarioError, key_path: str) -> str:
 
 def _add_procedure(d: dict[str, Any], **fields: Any) -> None:
     d["procedures"].append(
-        {"id": "c-proc", "field": "a", "share": 0.1, "intake_minutes": {"dist": "fixed", "value": 1}}
+        {
+            "id": "c-proc",
+            "field": "a",
+            "share": 0.1,
+            "intake_minutes": {"dist": "fixed", "value": 1},
+        }
         | fields
     )
 
@@ -644,7 +652,10 @@ def test_misspelt_key_reports_the_missing_required_key_too(
     data = minimal_scenario_dict()
     _rename(data["demand"], "records_per_day", "records_per_dya")
     err = _load_error(tmp_path, write_yaml, data)
-    assert sorted(p.path for p in err.problems) == ["demand.records_per_day", "demand.records_per_dya"]
+    assert sorted(p.path for p in err.problems) == [
+        "demand.records_per_day",
+        "demand.records_per_dya",
+    ]
 
 
 def test_the_minimal_scenario_itself_is_valid(minimal_scenario_dict):

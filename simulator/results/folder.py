@@ -70,3 +70,16 @@ def write_run_folder(
         (folder / "run.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
 
     return write_atomically(root / result.scenario.name, timestamp(), fill)
+
+
+def write_sizing_folder(result, root: Path = DEFAULT_ROOT) -> Path:
+    """``results/<scenario>/<timestamp>-size/``: the curve, the answer, the scenario."""
+    from simulator import __version__
+
+    def fill(folder: Path) -> None:
+        (folder / "scenario.yaml").write_text(scenario_to_yaml(result.scenario), encoding="utf-8")
+        result.curve_frame().to_csv(folder / "curve.csv", index=False)
+        meta = {**result.to_dict(), "pasc_version": __version__}
+        (folder / "size.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+    return write_atomically(root / result.scenario.name, f"{timestamp()}-size", fill)

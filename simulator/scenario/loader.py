@@ -238,7 +238,11 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
 
 def scenario_to_dict(sc: Scenario) -> dict[str, Any]:
     """The fully resolved scenario as plain data (what a run folder stores)."""
-    return sc.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data = sc.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if sc.calendar.type == "continuous":
+        # Open 24 h: the default sessions would make the stored file invalid.
+        data["calendar"].pop("sessions", None)
+    return data
 
 
 def scenario_to_yaml(sc: Scenario) -> str:
