@@ -473,7 +473,17 @@ def print_quota(rows) -> None:
         "service-target staff",
         ["–" if r.service_staff is None else str(r.service_staff) for r in rows],
     )
-    line("binding", [r.binding for r in rows])
+    line(
+        "which binds",
+        [
+            "service targets: quota staff too few"
+            if r.binding == "service targets"
+            else "quota: targets met with fewer"
+            if r.binding == "quota"
+            else r.binding
+            for r in rows
+        ],
+    )
     line("binding target", [r.sizing.binding_target or "–" for r in rows])
     line(
         "targets met at quota staffing",

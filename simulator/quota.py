@@ -94,6 +94,7 @@ def compare_quota(
         chosen = sizing.chosen
         service_total = sum(sizing.answer.values()) + sc.staff.back_office
         rpsy_service = _kpi(chosen.summary, "records_per_staff_year")
+        # The quota caps staff at demand / quota; the targets need service_total.
         binding = "service targets" if service_total > q_total else "quota"
     else:
         service_total = None
