@@ -1,0 +1,27 @@
+"""The ``pasc`` command line: parse, call the Python API, print. No model logic here.
+
+One module per group of commands; each defines plain click commands that are
+registered on the ``main`` group below. Exit codes (SPEC.md): 0 success
+(targets may still fail: that is a result), 1 a failed target with
+``--strict``, 2 bad input, with one message naming the file, the key path,
+what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import click
+
+from simulator.cli.run import run, schema, validate
+from simulator.cli.staffing import erlang, quota, size_cmd
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pasc")
+def main() -> None:
+    """Simulate commune Public Administration Service Centers and size their staff."""
+
+
+for command in (run, validate, schema, erlang, size_cmd, quota):
+    main.add_command(command)
+
+__all__ = ["main"]

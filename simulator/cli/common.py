@@ -1,0 +1,86 @@
+"""Shared pieces of the command line: errors, loading, formatting, progress.
+
+Exit codes (SPEC.md): 0 success (targets may still fail: that is a result),
+1 a failed target with ``--strict``, 2 bad input, with one message naming the
+file, the key path, what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from simulator.scenario import ScenarioError
+
+EXIT_TARGET_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+class BadInput(click.ClickException):
+    """A user mistake: printed as one message, exit code 2, no traceback."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"pasc: {self.message}", err=True)
+
+
+def load(path: str):
+    """Load a scenario or raise BadInput with every problem and its key path."""
+    from simulator.scenario import load_scenario
+
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        raise BadInput(exc.message()) from None
+
+
+def fmt(x: float | None, digits: int = 2) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.{digits}f}" if abs(x) < 100 else f"{x:.1f}"
+
+
+@contextmanager
+def progress_bar(description: str, quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress callback drawing a bar on a terminal; nothing when piped or ``--quiet``."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def out_root(out: str | None) -> Path:
+    from simulator.results.folder import DEFAULT_ROOT
+
+    root = Path(out) if out else DEFAULT_ROOT
+    if root.exists() and not root.is_dir():
+        raise BadInput(f"--out {root}: expected a folder, found a file")
+    return root
+
+
+VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "inconclusive": "bold yellow"}

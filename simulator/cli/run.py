@@ -1,0 +1,139 @@
+"""``pasc run``, ``pasc validate`` and ``pasc schema``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from simulator.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_TARGET_FAILED,
+    VERDICT_STYLE,
+    fmt,
+    load,
+    out_root,
+    progress_bar,
+)
+from simulator.scenario import ScenarioError
+
+
+def print_run(result, folder: Path | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    sc = result.scenario
+    console.print(
+        f"[bold]{sc.name}[/bold]: {result.replications} replications × {sc.horizon.days} "
+        f"working days (+{sc.horizon.warmup_days} warm-up), seed {result.seed}"
+    )
+    table = Table(title="KPIs: mean and 95% confidence interval", title_justify="left")
+    table.add_column("kpi")
+    table.add_column("mean", justify="right")
+    table.add_column("95% CI", justify="right")
+    for r in result.summary().itertuples():
+        table.add_row(r.kpi, fmt(r.mean), f"{fmt(r.ci_low)} – {fmt(r.ci_high)}")
+    console.print(table)
+    targets = result.targets()
+    if len(targets):
+        tt = Table(title="Targets", title_justify="left")
+        for col in ("kpi", "target", "mean", "95% CI", "verdict"):
+            tt.add_column(col, justify="left" if col in ("kpi", "verdict") else "right")
+        for r in targets.itertuples():
+            tt.add_row(
+                r.kpi,
+                f"{r.op} {fmt(r.threshold)}",
+                fmt(r.mean),
+                f"{fmt(r.ci_low)} – {fmt(r.ci_high)}",
+                f"[{VERDICT_STYLE[r.verdict]}]{r.verdict}[/]",
+            )
+        console.print(tt)
+    if folder is not None:
+        console.print(f"Run folder: {folder}")
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("-r", "--replications", type=click.IntRange(min=1), help="Default: the scenario's.")
+@click.option("--seed", type=click.IntRange(min=0), help="Default: the scenario's.")
+@click.option(
+    "--out", type=click.Path(file_okay=False), help="Folder for the run folder (default: results/)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Local processes running replications (numbers do not change).",
+)
+@click.option("--no-records", is_flag=True, help="Do not keep the per-record table.")
+@click.option("--strict", is_flag=True, help="Exit 1 when a target fails.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def run(
+    scenario: str,
+    replications: int | None,
+    seed: int | None,
+    out: str | None,
+    as_json: bool,
+    workers: int,
+    no_records: bool,
+    strict: bool,
+    quiet: bool,
+) -> None:
+    """Run replications of SCENARIO, print KPIs and verdicts, write the run folder."""
+    import simulator
+    from simulator.results.folder import write_run_folder
+
+    sc = load(scenario)
+    root = out_root(out)
+    with progress_bar(f"{sc.name}: replications", quiet or as_json) as progress:
+        result = simulator.run(
+            sc, replications, seed, workers=workers, records=not no_records, progress=progress
+        )
+    folder = write_run_folder(result, root)
+    if as_json:
+        click.echo(json.dumps({**result.to_dict(), "run_folder": str(folder)}, indent=2))
+    else:
+        print_run(result, folder)
+    if strict and "fail" in set(result.targets()["verdict"]):
+        sys.exit(EXIT_TARGET_FAILED)
+
+
+@click.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def validate(scenarios: tuple[str, ...]) -> None:
+    """Check scenario files without running them; exit 0 when all are valid."""
+    from simulator.scenario import load_scenario
+
+    errors = []
+    for path in scenarios:
+        try:
+            sc = load_scenario(path)
+        except ScenarioError as exc:
+            errors.append(exc.message())
+            continue
+        click.echo(
+            f"{path}: valid ({sc.name}: {len(sc.procedures)} procedures, "
+            f"{sc.staff.total} staff, {len(sc.targets)} targets)"
+        )
+    if errors:
+        for message in errors:
+            click.echo(f"pasc: {message}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+@click.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
+def schema(output: str | None) -> None:
+    """Print the JSON Schema of the scenario format (for editor completion)."""
+    from simulator.scenario.schema import scenario_json_schema
+
+    text = json.dumps(scenario_json_schema(), indent=2) + "\n"
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
