@@ -13,6 +13,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from simulator.results import RunResult, kpi_frame, records_frame
+from simulator.results.timeline import daily_frame, hourly_frame
 from simulator.runner import ProgressCallback, run_replications
 from simulator.scenario import Scenario, ScenarioError, load_scenario
 
@@ -47,13 +48,16 @@ def run(
     outputs = run_replications(
         scenario, reps, seed, workers=workers, keep_records=records, progress=progress
     )
-    return RunResult(
-        scenario=scenario,
-        seed=seed,
-        replications=reps,
-        kpis=kpi_frame(scenario, outputs),
-        records_table=records_frame(outputs) if records else None,
+    result = RunResult(
+        scenario=scenario, seed=seed, replications=reps, kpis=kpi_frame(scenario, outputs)
     )
+    if records:
+        result.records_table = records_frame(outputs)
+        result.hourly_table = hourly_frame(
+            scenario, result.records_table, [o.busy_log or [] for o in outputs]
+        )
+        result.daily_table = daily_frame(scenario, [o.daily or [] for o in outputs])
+    return result
 
 
 __all__ = ["RunResult", "Scenario", "ScenarioError", "__version__", "load_scenario", "run"]

@@ -406,7 +406,11 @@ def test_schema_output_file(tmp_path, schema_text):
 def test_shipped_scenarios_satisfy_the_schema(schema_text):
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(schema_text)
-    for path in SHIPPED:
-        jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), schema)
+    # A file that ``extends:`` another may leave required keys to its parent.
+    whole = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in SHIPPED]
+    whole = [data for data in whole if "extends" not in data]
+    assert whole
+    for data in whole:
+        jsonschema.validate(data, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**yaml.safe_load(SHIPPED[0].read_text()), "nmae": "x"}, schema)

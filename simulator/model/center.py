@@ -76,6 +76,8 @@ class ReplicationOutput:
 
     kpis: dict[str, float]
     records: list[tuple] | None
+    busy_log: list[tuple[str, float, float]] | None = None  # (pool, start, end) minutes
+    daily: list[tuple[int, int, int, int]] | None = None  # (day, in system, backlog, waiting)
 
 
 class Center:
@@ -132,6 +134,9 @@ class Center:
                 env.process(self.postal_agent(self.postal, i))
         if not self.hours.always_open:
             env.process(self.opening_hours())
+        self.daily: list[tuple[int, int, int, int]] = []
+        if keep_records:
+            env.process(self.end_of_day_count())
 
     # -- processes -----------------------------------------------------------------------
     def opening_hours(self) -> Generator[simpy.Event, Any, None]:
@@ -149,6 +154,16 @@ class Center:
                         pool.wake_one()
                 yield env.timeout(base + end - env.now)
                 self.open = False
+
+    def end_of_day_count(self) -> Generator[simpy.Event, Any, None]:
+        """Records in the center at the end of each working day (for backlog plots)."""
+        env = self.env
+        for day in range(self.total_days):
+            yield env.timeout((day + 1) * MINUTES_PER_DAY - EPSILON - env.now)
+            waiting = sum(p.waiting() for p in self._pools())
+            backlog = sum(len(p.backlog) for p in self._pools())
+            in_hand = sum(len(p.in_hand) for p in self._pools())
+            self.daily.append((day, waiting + backlog + in_hand, backlog, waiting))
 
     def filings(self, channel: int, gen: FilingGenerator) -> Generator[simpy.Event, Any, None]:
         """Citizens filing records through one channel, day after day."""
@@ -225,6 +240,7 @@ class Center:
         recorder = self.recorder
         measure_from = self.measure_from
         priority_queue, queue, in_hand = pool.priority_queue, pool.queue, pool.in_hand
+        log_busy = recorder.busy_log.append if recorder.keep_records else None
         wait_sink, handle_sink, stay_sink = (
             recorder.wait_sink,
             recorder.handle_sink,
@@ -251,6 +267,8 @@ class Center:
                 if start >= measure_from:
                     pool.busy_minutes += (end if end < limit else limit) - start
                 rec.desk_end = end
+                if log_busy is not None:
+                    log_busy((pool.name, start, end))
                 if rec.measured:
                     handle_sink(end - start)
                     stay_sink(end - rec.arrival)
@@ -290,6 +308,8 @@ class Center:
                 del pool.in_hand[staff_id]
                 if start >= self.measure_from:
                     pool.busy_minutes += min(env.now, limit) - start
+                if self.recorder.keep_records:
+                    self.recorder.busy_log.append((pool.name, start, env.now))
                 if rec.rejected:
                     self.recorder.record_rejected(rec, env.now)
                 elif rec.processing > 0:
@@ -349,6 +369,8 @@ class Center:
             yield env.timeout(chunk)
             if start >= self.measure_from:
                 pool.busy_minutes += chunk
+            if self.recorder.keep_records:
+                self.recorder.busy_log.append((pool.name, start, start + chunk))
             rec.remaining -= chunk
             if rec.remaining <= EPSILON or not self.open or pool.priority_queue or pool.queue:
                 break
@@ -391,7 +413,9 @@ class Center:
             measured_days=sc.horizon.days,
             days_per_year=sc.calendar.days_per_year,
         )
-        return ReplicationOutput(kpis, recorder.rows if recorder.keep_records else None)
+        if not recorder.keep_records:
+            return ReplicationOutput(kpis, None)
+        return ReplicationOutput(kpis, recorder.rows, recorder.busy_log, self.daily)
 
 
 def simulate_replication(

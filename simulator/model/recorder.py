@@ -106,6 +106,7 @@ class Recorder:
         self.measure_from = measure_from
         self.keep_records = keep_records
         self.rows: list[tuple] = []
+        self.busy_log: list[tuple[str, float, float]] = []
         self._proc_ids = procedure_ids
         self._proc_fields = procedure_fields
         self.waits = StreamingQuantiles()

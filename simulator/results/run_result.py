@@ -57,6 +57,8 @@ class RunResult:
     replications: int
     kpis: pd.DataFrame
     records_table: pd.DataFrame | None = None
+    hourly_table: pd.DataFrame | None = None
+    daily_table: pd.DataFrame | None = None
     confidence: float = CONFIDENCE
     _summary: pd.DataFrame | None = field(default=None, repr=False)
 
@@ -65,6 +67,21 @@ class RunResult:
         if self.records_table is None:
             raise ValueError("records were not kept: run with records=True to get them")
         return self.records_table
+
+    @property
+    def hourly(self) -> pd.DataFrame:
+        """Per replication, measured day and open hour: walk-in arrivals, mean queue
+        length, utilization of each staff pool (needs ``records=True``)."""
+        if self.hourly_table is None:
+            raise ValueError("hourly tables need the records: run with records=True")
+        return self.hourly_table
+
+    @property
+    def daily(self) -> pd.DataFrame:
+        """Records in the center at the end of each working day (needs ``records=True``)."""
+        if self.daily_table is None:
+            raise ValueError("daily tables need the records: run with records=True")
+        return self.daily_table
 
     def summary(self) -> pd.DataFrame:
         """kpi, mean, ci_low, ci_high, sd, n."""
