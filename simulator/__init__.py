@@ -11,11 +11,13 @@ The public API (see SPEC.md)::
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-from simulator.results import RunResult, kpi_frame, records_frame
-from simulator.results.timeline import daily_frame, hourly_frame
-from simulator.runner import ProgressCallback, run_replications
 from simulator.scenario import Scenario, ScenarioError, load_scenario
+
+if TYPE_CHECKING:
+    from simulator.results import RunResult
+    from simulator.runner import ProgressCallback
 
 try:
     __version__ = version("pasc")
@@ -32,6 +34,12 @@ def run(
     records: bool = True,
     progress: ProgressCallback | None = None,
 ) -> RunResult:
+    # Imported here so that ``import simulator`` (and ``pasc validate``) stays
+    # quick: pandas and scipy load only when something is simulated.
+    from simulator.results import RunResult, kpi_frame, records_frame
+    from simulator.results.timeline import daily_frame, hourly_frame
+    from simulator.runner import run_replications
+
     """Run replications of a scenario and return their KPIs (no files are written).
 
     ``replications`` and ``seed`` default to the scenario's own. Replication
@@ -58,6 +66,18 @@ def run(
         )
         result.daily_table = daily_frame(scenario, [o.daily or [] for o in outputs])
     return result
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RunResult":
+        from simulator.results import RunResult
+
+        return RunResult
+    if name in ("results", "analytic", "sizing", "quota", "runner", "model"):
+        import importlib
+
+        return importlib.import_module(f"simulator.{name}")
+    raise AttributeError(f"module 'simulator' has no attribute {name!r}")
 
 
 __all__ = ["RunResult", "Scenario", "ScenarioError", "__version__", "load_scenario", "run"]

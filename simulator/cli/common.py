@@ -8,6 +8,7 @@ file, the key path, what was expected and what was found.
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -75,11 +76,19 @@ def progress_bar(description: str, quiet: bool) -> Iterator[Callable[[int, int],
 
 
 def out_root(out: str | None) -> Path:
+    """The folder that will hold run folders, checked before any simulation runs."""
     from simulator.results.folder import DEFAULT_ROOT
 
     root = Path(out) if out else DEFAULT_ROOT
-    if root.exists() and not root.is_dir():
-        raise BadInput(f"--out {root}: expected a folder, found a file")
+    for parent in (root, *root.parents):
+        if parent.exists() and not parent.is_dir():
+            raise BadInput(f"--out {root}: expected a folder, found a file at {parent}")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"--out {root}: cannot create the folder ({exc.strerror})") from None
+    if not os.access(root, os.W_OK):
+        raise BadInput(f"--out {root}: expected a writable folder, found it read-only")
     return root
 
 

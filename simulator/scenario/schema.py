@@ -16,6 +16,10 @@ def scenario_json_schema() -> dict[str, Any]:
     schema = Scenario.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "pasc scenario"
+    # A file that ``extends:`` another may leave out any key its parent has, so
+    # no top-level key can be required by the schema (pasc validate still checks
+    # the merged scenario).
+    schema.pop("required", None)
     schema.setdefault("properties", {})["extends"] = {
         "type": "string",
         "description": "Another scenario file (relative path) whose keys this one overrides.",
