@@ -15,6 +15,8 @@ Processes, in the words of the domain:
 * ``opening_hours``: opens and closes the sessions; arrivals only happen while
   open, citizens queued at closing are still served, back-office work pauses
   at closing and resumes at the next opening.
+* the working conditions of :mod:`simulator.model.conditions`: absences, the
+  new-staff learning curve and outages.
 
 There is no process per citizen: staff pull from queues, arrivals come from
 one generator per channel and statistics accumulate as they happen, which is
@@ -35,12 +37,13 @@ import numpy as np
 import simpy
 
 from simulator.model.calendar import MINUTES_PER_DAY, OpeningHours
-from simulator.model.demand import FilingGenerator
-from simulator.model.recorder import CHANNEL_NAMES, Record, Recorder
-from simulator.scenario.models import Scenario
+from simulator.model.conditions import WorkingConditions
+from simulator.model.demand import FilingGenerator, effective_channel_shares
+from simulator.model.record import HANDOVER, ONLINE, POSTAL, WALK_IN, Record
+from simulator.model.recorder import Recorder
+from simulator.scenario.models import CHANNELS, Scenario
 from simulator.streams import RandomStreams
 
-WALK_IN, ONLINE, POSTAL = 0, 1, 2
 EPSILON = 1e-9
 
 
@@ -50,6 +53,7 @@ class StaffPool:
     def __init__(self, name: str, count: int):
         self.name = name
         self.count = count
+        self.present = count  # staff at work today (absences lower it)
         self.priority_queue: deque[Record] = deque()  # walk-ins served first
         self.queue: deque[Record] = deque()  # everyone else, first come first served
         self.backlog: list[tuple[float, int, Record]] = []  # back office, earliest due first
@@ -63,10 +67,12 @@ class StaffPool:
 
     def expected_wait_score(self) -> float:
         """Proportional to the expected wait of a walk-in joining now (<= 0: a desk is free)."""
-        return (self.waiting() + self.busy + 1 - self.count) / self.count
+        if self.present == 0:
+            return math.inf
+        return (self.waiting() + self.busy + 1 - self.present) / self.present
 
-    def wake_one(self) -> None:
-        if self.idle:
+    def wake_all(self) -> None:
+        while self.idle:
             self.idle.pop().succeed()
 
 
@@ -95,7 +101,11 @@ class Center:
         self.end_time = float(self.total_days * MINUTES_PER_DAY)
         procs = scenario.procedures
         self.recorder = Recorder(
-            self.measure_from, keep_records, [p.id for p in procs], [p.field for p in procs]
+            self.measure_from,
+            keep_records,
+            [p.id for p in procs],
+            [p.field for p in procs],
+            scenario.demand.postal_delivery_working_days * MINUTES_PER_DAY,
         )
         self.desks = [StaffPool(d.name, d.count) for d in scenario.staff.desks]
         # Desk groups able to serve each procedure (by field), in scenario order.
@@ -116,13 +126,18 @@ class Center:
         self.session_end = math.inf if self.hours.always_open else 0.0
         self.slice_minutes = scenario.staff.back_office_slice_minutes
         self._ids = itertools.count()
+        # Records outside every queue: waiting for another agency, or for a
+        # citizen to come back (supplement, or after leaving the queue).
+        self.outside: set[Record] = set()
+        self.conditions = WorkingConditions(self, scenario, streams)
 
         env = self.env
-        shares = scenario.demand.channels.as_dict()
-        for code, channel in enumerate(CHANNEL_NAMES):
+        shares = effective_channel_shares(scenario)
+        for code, channel in enumerate(CHANNELS):
             if shares[channel] > 0:
                 gen = FilingGenerator(scenario, channel, self.hours, streams)
                 env.process(self.filings(code, gen))
+        self.hand_over_backlog(streams)
         for pool in self.desks:
             for i in range(pool.count):
                 env.process(self.desk_staff(pool, i))
@@ -138,7 +153,7 @@ class Center:
         if keep_records:
             env.process(self.end_of_day_count())
 
-    # -- processes -----------------------------------------------------------------------
+    # -- the calendar --------------------------------------------------------------------
     def opening_hours(self) -> Generator[simpy.Event, Any, None]:
         """Open and close the sessions of every working day."""
         env = self.env
@@ -149,29 +164,32 @@ class Center:
                 yield env.timeout(base + start - env.now)
                 self.open = True
                 self.session_end = base + end
-                for pool in self._back_office_pools():
-                    for _ in range(min(len(pool.backlog), len(pool.idle))):
-                        pool.wake_one()
+                self.wake_everyone()
                 yield env.timeout(base + end - env.now)
                 self.open = False
+
+    def wake_everyone(self) -> None:
+        """Idle staff look again at their queues (opening, end of an outage, new day)."""
+        for pool in self.pools():
+            pool.wake_all()
 
     def end_of_day_count(self) -> Generator[simpy.Event, Any, None]:
         """Records in the center at the end of each working day (for backlog plots)."""
         env = self.env
         for day in range(self.total_days):
             yield env.timeout((day + 1) * MINUTES_PER_DAY - EPSILON - env.now)
-            waiting = sum(p.waiting() for p in self._pools())
-            backlog = sum(len(p.backlog) for p in self._pools())
-            in_hand = sum(len(p.in_hand) for p in self._pools())
-            self.daily.append((day, waiting + backlog + in_hand, backlog, waiting))
+            waiting = sum(p.waiting() for p in self.pools())
+            backlog = sum(len(p.backlog) for p in self.pools())
+            in_hand = sum(len(p.in_hand) for p in self.pools())
+            total = waiting + backlog + in_hand + len(self.outside)
+            self.daily.append((day, total, backlog, waiting))
 
+    # -- arrivals ------------------------------------------------------------------------
     def filings(self, channel: int, gen: FilingGenerator) -> Generator[simpy.Event, Any, None]:
         """Citizens filing records through one channel, day after day."""
         env = self.env
         recorder = self.recorder
-        receive = (self.walk_in_arrives, self.online_record_arrives, self.postal_record_arrives)[
-            channel
-        ]
+        receive = self.receiver(channel)
         deadline_days = np.asarray(self.deadline_days)
         timeout = env.timeout
         ids = self._ids
@@ -181,7 +199,8 @@ class Center:
             if measured:
                 recorder.records_filed(len(batch))
             due = self.hours.due_times(batch.times, deadline_days[batch.procedure])
-            for t, proc, prio, rej, intake, processing, due_t in zip(
+            extras = batch.extras()
+            for t, proc, prio, rej, intake, processing, due_t, extra in zip(
                 batch.times.tolist(),
                 batch.procedure.tolist(),
                 batch.priority.tolist(),
@@ -189,43 +208,89 @@ class Center:
                 batch.intake_minutes.tolist(),
                 batch.processing_minutes.tolist(),
                 due.tolist(),
+                extras,
                 strict=True,
             ):
                 delay = t - env.now
                 if delay > 0:
                     yield timeout(delay)
-                receive(
-                    Record(
-                        next(ids),
-                        channel,
-                        proc,
-                        prio,
-                        t,
-                        day,
-                        intake,
-                        processing,
-                        rej,
-                        measured,
-                        due_t,
-                    )
+                rec = Record(
+                    next(ids),
+                    channel,
+                    proc,
+                    prio,
+                    t,
+                    day,
+                    intake,
+                    processing,
+                    rej,
+                    measured,
+                    due_t,
                 )
+                if extra is not None:
+                    (
+                        rec.patience,
+                        rec.comes_back_after_abandon,
+                        rec.incomplete,
+                        rec.comes_back,
+                        rec.rework_delay_days,
+                        steps,
+                    ) = extra
+                    rec.steps = list(steps) if steps else None
+                receive(rec)
             next_day = (day + 1) * MINUTES_PER_DAY
             if next_day > env.now:
                 yield timeout(next_day - env.now)
             recorder.day_ended()
+
+    def receiver(self, channel: int):
+        return (self.walk_in_arrives, self.online_record_arrives, self.postal_record_arrives)[
+            channel
+        ]
+
+    def hand_over_backlog(self, streams: RandomStreams) -> None:
+        """Records left unresolved at the abolished district level, handed over on day one
+        with part of their deadline already used [HCMC-9]. They are always measured."""
+        procs = self.sc.procedures
+        index = {p.id: i for i, p in enumerate(procs)}
+        for item in self.sc.backlog:
+            j = index[item.procedure]
+            p = procs[j]
+            rng = streams(f"backlog.{p.id}")
+            used = item.used_working_days.sample(rng, item.count)
+            work = (p.processing_minutes or p.intake_minutes).sample(rng, item.count)
+            self.recorder.records_filed(item.count)
+            for used_days, minutes in zip(used.tolist(), work.tolist(), strict=True):
+                due = (
+                    self.hours.due_time(0.0, p.deadline_working_days) - used_days * MINUTES_PER_DAY
+                )
+                rec = Record(
+                    next(self._ids), HANDOVER, j, False, 0.0, 0, 0.0, minutes, False, True, due
+                )
+                rec.remaining = minutes
+                self.to_back_office(rec, None)
 
     def walk_in_arrives(self, rec: Record) -> None:
         groups = self.groups_for_proc[rec.proc]
         pool = groups[0] if len(groups) == 1 else min(groups, key=StaffPool.expected_wait_score)
         (pool.priority_queue if rec.priority else pool.queue).append(rec)
         self.recorder.queue_changed(self.env.now, 1)
+        if rec.patience < math.inf:
+            self.env.timeout(rec.patience).callbacks.append(
+                self._patience_runs_out(rec, pool, rec.visit)
+            )
         if pool.idle:
             pool.idle.pop().succeed()
 
     def online_record_arrives(self, rec: Record) -> None:
         # The portal dossier is checked in the back office: its intake time is
-        # back-office time, followed by processing unless it is rejected.
-        rec.remaining = rec.intake if rec.rejected else rec.intake + rec.processing
+        # back-office time, followed by processing unless it is rejected or
+        # incomplete (found at the check).
+        if self.conditions.online_paused:
+            self.conditions.held_online.append(rec)
+            return
+        only_check = rec.rejected or rec.incomplete
+        rec.remaining = rec.intake if only_check else rec.intake + rec.processing
         self.to_back_office(rec, None)
 
     def postal_record_arrives(self, rec: Record) -> None:
@@ -234,33 +299,38 @@ class Center:
         if pool.idle:
             pool.idle.pop().succeed()
 
+    # -- staff ---------------------------------------------------------------------------
     def desk_staff(self, pool: StaffPool, staff_id: int) -> Generator[simpy.Event, Any, None]:
         """A desk officer: next walk-in first, back-office work when nobody waits."""
         env = self.env
         recorder = self.recorder
+        conditions = self.conditions
         measure_from = self.measure_from
         priority_queue, queue, in_hand = pool.priority_queue, pool.queue, pool.in_hand
+        processes_back_office = self.back_office is None
         log_busy = recorder.busy_log.append if recorder.keep_records else None
         wait_sink, handle_sink, stay_sink = (
             recorder.wait_sink,
             recorder.handle_sink,
             recorder.stay_sink,
         )
-        processes_back_office = self.back_office is None
         timeout = env.timeout
         while True:
-            if priority_queue or queue:
+            if staff_id >= pool.present:
+                yield from conditions.absent_until_tomorrow()
+                continue
+            if (priority_queue or queue) and not conditions.desks_stopped:
                 rec = priority_queue.popleft() if priority_queue else queue.popleft()
                 start = env.now
                 recorder.queue_changed(start, -1)
                 rec.desk_start = start
                 rec.group = pool
                 if rec.measured:
-                    wait_sink(start - rec.arrival)
+                    wait_sink(start - rec.queued)
                 limit = self.session_end if self.open else start
                 pool.busy += 1
                 in_hand[staff_id] = rec
-                yield timeout(rec.intake)
+                yield timeout(rec.intake * conditions.desk_factor)
                 del in_hand[staff_id]
                 pool.busy -= 1
                 end = env.now
@@ -271,9 +341,14 @@ class Center:
                     log_busy((pool.name, start, end))
                 if rec.measured:
                     handle_sink(end - start)
-                    stay_sink(end - rec.arrival)
+                    stay_sink(end - rec.queued)
                 self.after_desk(rec, pool)
-            elif processes_back_office and pool.backlog and self.open:
+            elif (
+                processes_back_office
+                and pool.backlog
+                and self.open
+                and not conditions.back_office_stopped
+            ):
                 rec = heapq.heappop(pool.backlog)[2]
                 yield from self.work_on(rec, pool, staff_id)
             else:
@@ -286,8 +361,11 @@ class Center:
     ) -> Generator[simpy.Event, Any, None]:
         """Dedicated processing staff: back-office records, earliest deadline first."""
         env = self.env
+        conditions = self.conditions
         while True:
-            if pool.backlog and self.open:
+            if staff_id >= pool.present:
+                yield from conditions.absent_until_tomorrow()
+            elif pool.backlog and self.open and not conditions.back_office_stopped:
                 rec = heapq.heappop(pool.backlog)[2]
                 yield from self.work_on(rec, pool, staff_id)
             else:
@@ -312,26 +390,74 @@ class Center:
                     self.recorder.busy_log.append((pool.name, start, env.now))
                 if rec.rejected:
                     self.recorder.record_rejected(rec, env.now)
+                elif rec.incomplete:
+                    self.send_back_for_supplement(rec)
                 elif rec.processing > 0:
                     rec.remaining = rec.processing
                     self.to_back_office(rec, None)
                 else:
-                    self.recorder.record_resolved(rec, env.now)
+                    self.resolved(rec)
             else:
                 wake = env.event()
                 pool.idle.append(wake)
                 yield wake
 
+    def work_on(
+        self, rec: Record, pool: StaffPool, staff_id: int
+    ) -> Generator[simpy.Event, Any, None]:
+        """Back-office work on one record, in slices.
+
+        Desk staff look up between slices: if a walk-in is waiting, or the
+        session has closed, or an outage stopped the work, the record goes
+        back to the backlog with the work left on it (walk-ins first;
+        back-office work only while open).
+        """
+        env = self.env
+        conditions = self.conditions
+        slice_minutes = self.slice_minutes
+        pool.in_hand[staff_id] = rec
+        pool.busy += 1
+        while True:
+            start = env.now
+            factor = conditions.back_office_factor
+            elapsed = min(rec.remaining * factor, self.session_end - start, slice_minutes)
+            yield env.timeout(elapsed)
+            if start >= self.measure_from:
+                pool.busy_minutes += elapsed
+            if self.recorder.keep_records:
+                self.recorder.busy_log.append((pool.name, start, start + elapsed))
+            rec.remaining -= elapsed / factor
+            if (
+                rec.remaining <= EPSILON
+                or not self.open
+                or pool.priority_queue
+                or pool.queue
+                or conditions.back_office_stopped
+                or staff_id >= pool.present
+            ):
+                break
+        pool.busy -= 1
+        del pool.in_hand[staff_id]
+        if rec.remaining > EPSILON:
+            heapq.heappush(pool.backlog, (rec.due, rec.id, rec))
+        elif rec.rejected:
+            self.recorder.record_rejected(rec, env.now)
+        elif rec.incomplete:
+            self.send_back_for_supplement(rec)
+        else:
+            self.processing_done(rec)
+
     # -- record routing ------------------------------------------------------------------
     def after_desk(self, rec: Record, pool: StaffPool) -> None:
-        now = self.env.now
         if rec.rejected:
-            self.recorder.record_rejected(rec, now)
+            self.recorder.record_rejected(rec, self.env.now)
+        elif rec.incomplete:
+            self.send_back_for_supplement(rec)
         elif rec.processing > 0:
             rec.remaining = rec.processing
             self.to_back_office(rec, pool)
         else:
-            self.recorder.record_resolved(rec, now)
+            self.processing_done(rec)
 
     def to_back_office(self, rec: Record, desk: StaffPool | None) -> None:
         """Queue a record for processing: dedicated staff, else the desk group's staff."""
@@ -350,50 +476,82 @@ class Center:
         if self.open and pool.idle:
             pool.idle.pop().succeed()
 
-    def work_on(
-        self, rec: Record, pool: StaffPool, staff_id: int
-    ) -> Generator[simpy.Event, Any, None]:
-        """Back-office work on one record, in slices.
-
-        Desk staff look up between slices: if a walk-in is waiting, or the
-        session has closed, the record goes back to the backlog with the work
-        left on it (walk-ins first; back-office work only while open).
-        """
-        env = self.env
-        slice_minutes = self.slice_minutes
-        pool.in_hand[staff_id] = rec
-        pool.busy += 1
-        while True:
-            start = env.now
-            chunk = min(rec.remaining, self.session_end - start, slice_minutes)
-            yield env.timeout(chunk)
-            if start >= self.measure_from:
-                pool.busy_minutes += chunk
-            if self.recorder.keep_records:
-                self.recorder.busy_log.append((pool.name, start, start + chunk))
-            rec.remaining -= chunk
-            if rec.remaining <= EPSILON or not self.open or pool.priority_queue or pool.queue:
-                break
-        pool.busy -= 1
-        del pool.in_hand[staff_id]
-        if rec.remaining > EPSILON:
-            heapq.heappush(pool.backlog, (rec.due, rec.id, rec))
-        elif rec.rejected:
-            self.recorder.record_rejected(rec, env.now)
+    def processing_done(self, rec: Record) -> None:
+        """The center's own work is done: linked steps at other agencies, or resolved."""
+        if rec.steps:
+            delay_days, minutes = rec.steps.pop(0)
+            self.later(delay_days * MINUTES_PER_DAY, rec, self._back_from_agency(minutes))
         else:
-            self.recorder.record_resolved(rec, env.now)
+            self.resolved(rec)
 
-    def _back_office_pools(self) -> list[StaffPool]:
-        return [self.back_office] if self.back_office is not None else self.desks
+    def _back_from_agency(self, minutes: float):
+        def back(rec: Record) -> None:
+            if minutes > 0:
+                rec.remaining = minutes
+                self.to_back_office(rec, None)
+            else:
+                self.processing_done(rec)
 
-    def _pools(self) -> list[StaffPool]:
+        return back
+
+    def resolved(self, rec: Record) -> None:
+        self.recorder.record_resolved(rec, self.env.now)
+
+    def send_back_for_supplement(self, rec: Record) -> None:
+        """An incomplete dossier: the citizen comes back with the supplement, or never.
+        The statutory deadline counts again from the complete dossier."""
+        rec.incomplete = False
+        if not rec.comes_back:
+            self.recorder.record_abandoned(rec, self.env.now)
+            return
+        delay = rec.rework_delay_days * MINUTES_PER_DAY
+        self.later(delay, rec, self._resubmitted, snap_to_open=rec.channel != ONLINE)
+
+    def _resubmitted(self, rec: Record) -> None:
+        now = self.env.now
+        rec.due = self.hours.due_time(now, self.deadline_days[rec.proc])
+        rec.desk_start = rec.desk_end = math.nan
+        rec.queued = now
+        rec.visit += 1
+        self.receiver(rec.channel)(rec)
+
+    def _patience_runs_out(self, rec: Record, pool: StaffPool, visit: int):
+        def give_up(_event: simpy.Event) -> None:
+            if rec.visit != visit or not math.isnan(rec.desk_start):
+                return  # already served, or this is an earlier visit's timer
+            (pool.priority_queue if rec.priority else pool.queue).remove(rec)
+            self.recorder.queue_changed(self.env.now, -1)
+            if rec.comes_back_after_abandon:
+                rec.comes_back_after_abandon = False  # comes back once at most
+                self.later(MINUTES_PER_DAY, rec, self._resubmitted, snap_to_open=True)
+            else:
+                self.recorder.record_abandoned(rec, self.env.now)
+
+        return give_up
+
+    def later(self, delay: float, rec: Record, then, snap_to_open: bool = False) -> None:
+        """Run ``then(rec)`` after ``delay`` minutes (at the next opening if closed then)."""
+        at = self.env.now + delay
+        if snap_to_open:
+            at = self.hours.next_open(at)
+        self.outside.add(rec)
+
+        def arrive(_event: simpy.Event) -> None:
+            self.outside.discard(rec)
+            then(rec)
+
+        self.env.timeout(at - self.env.now).callbacks.append(arrive)
+
+    def pools(self) -> list[StaffPool]:
         return [p for p in (*self.desks, self.back_office, self.postal) if p is not None]
 
     # -- running -------------------------------------------------------------------------
     def records_in_system(self) -> list[Record]:
-        """Every record still waiting or being worked on (for the in-progress count)."""
-        out: list[Record] = []
-        for pool in self._pools():
+        """Every record still waiting, being worked on, or outside waiting to come back
+        (for the in-progress count)."""
+        out: list[Record] = list(self.outside)
+        out.extend(self.conditions.held_online)
+        for pool in self.pools():
             out.extend(pool.priority_queue)
             out.extend(pool.queue)
             out.extend(item[2] for item in pool.backlog)
@@ -405,7 +563,7 @@ class Center:
         recorder = self.recorder
         recorder.run_ended(self.env.now, self.records_in_system())
         sc = self.sc
-        busy = {p.name: (p.busy_minutes, p.count) for p in self._pools()}
+        busy = {p.name: (p.busy_minutes, p.count) for p in self.pools()}
         kpis = recorder.kpis(
             open_minutes=sc.horizon.days * self.hours.open_minutes_per_day,
             busy_by_pool=busy,
@@ -424,3 +582,6 @@ def simulate_replication(
     """One replication: a pure function of (scenario, seed, replication index)."""
     streams = RandomStreams(seed, replication)
     return Center(scenario, streams, keep_records).run()
+
+
+__all__ = ["WALK_IN", "POSTAL", "Center", "ReplicationOutput", "StaffPool", "simulate_replication"]

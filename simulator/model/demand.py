@@ -31,9 +31,40 @@ class DayOfFilings:
     rejected: np.ndarray  # bool, decided at intake
     intake_minutes: np.ndarray
     processing_minutes: np.ndarray  # 0 where the procedure has no back-office step
+    patience_minutes: np.ndarray | None = None  # walk-ins, when patience is modelled
+    incomplete: np.ndarray | None = None  # bool: sent back for a supplement at intake
+    comes_back: np.ndarray | None = None  # bool: the supplement does arrive
+    rework_delay_days: np.ndarray | None = None
+    linked_steps: list[list[tuple[float, float]] | None] | None = None  # (delay days, minutes)
+    comes_back_after_abandon: np.ndarray | None = None  # bool, walk-ins with patience
 
     def __len__(self) -> int:
         return len(self.times)
+
+    def extras(self) -> list[tuple | None]:
+        """Per record, the optional attributes as one tuple (None when no feature is on)."""
+        n = len(self)
+        if self.patience_minutes is None and self.incomplete is None and self.linked_steps is None:
+            return [None] * n
+        inf = np.full(n, np.inf)
+        false = np.zeros(n, dtype=bool)
+        return list(
+            zip(
+                (self.patience_minutes if self.patience_minutes is not None else inf).tolist(),
+                (
+                    self.comes_back_after_abandon
+                    if self.comes_back_after_abandon is not None
+                    else false
+                ).tolist(),
+                (self.incomplete if self.incomplete is not None else false).tolist(),
+                (self.comes_back if self.comes_back is not None else false).tolist(),
+                (
+                    self.rework_delay_days if self.rework_delay_days is not None else np.zeros(n)
+                ).tolist(),
+                self.linked_steps if self.linked_steps is not None else [None] * n,
+                strict=True,
+            )
+        )
 
 
 def rate_pieces(
@@ -57,6 +88,16 @@ def rate_pieces(
     return np.asarray(starts), np.asarray(lengths), mass_arr / mass_arr.sum()
 
 
+def effective_channel_shares(scenario: Scenario) -> dict[str, float]:
+    """Channel shares after the online fallback: citizens without a VNeID level-2
+    account (or online payment) walk in instead of filing online [TAN-THANH]."""
+    shares = scenario.demand.channels.as_dict()
+    moved = shares["online"] * scenario.demand.online_fallback_share
+    shares["online"] -= moved
+    shares["walk_in"] += moved
+    return shares
+
+
 class FilingGenerator:
     """Draws each day's filings for one channel of one scenario."""
 
@@ -64,7 +105,7 @@ class FilingGenerator:
         self, scenario: Scenario, channel: str, hours: OpeningHours, streams: RandomStreams
     ):
         self.channel = channel
-        share = scenario.demand.channels.as_dict()[channel]
+        share = effective_channel_shares(scenario)[channel]
         self.per_day = scenario.demand.records_per_day * share
         # Online filings come through the portal at any hour of a working day.
         around_the_clock = channel == "online" or hours.always_open
@@ -88,6 +129,17 @@ class FilingGenerator:
         self._reject = rng(f"reject.{channel}")
         self._intake = [rng(f"intake.{p.id}.{channel}") for p in procs]
         self._processing = [rng(f"processing.{p.id}.{channel}") for p in procs]
+        postal_intake = scenario.staff.postal_intake_minutes
+        self.postal_intake = postal_intake if channel == "postal" else None
+        self._postal_intake = rng("intake.postal-agents")
+        patience = scenario.demand.patience_minutes
+        self.patience = patience if channel == "walk_in" else None
+        self._patience = rng("patience.walk_in")
+        self.abandon_return = scenario.demand.return_after_abandon_share
+        self.has_rework = any(p.rework is not None for p in procs)
+        self._rework = [rng(f"rework.{p.id}.{channel}") for p in procs]
+        self.has_linked = any(p.linked_steps for p in procs)
+        self._linked = [rng(f"linked.{p.id}.{channel}") for p in procs]
 
     def day(self, day: int) -> DayOfFilings:
         counts = self._arrivals.poisson(self.expected)
@@ -114,4 +166,49 @@ class FilingGenerator:
             intake[mask] = p.intake_minutes.sample(self._intake[j], k)
             if p.processing_minutes is not None:
                 processing[mask] = p.processing_minutes.sample(self._processing[j], k)
-        return DayOfFilings(times, proc, priority, rejected, intake, processing)
+        batch = DayOfFilings(times, proc, priority, rejected, intake, processing)
+        if self.postal_intake is not None:
+            batch.intake_minutes = self.postal_intake.sample(self._postal_intake, n)
+        if self.patience is not None:
+            batch.patience_minutes = self.patience.sample(self._patience, n)
+            batch.comes_back_after_abandon = self._patience.random(n) < self.abandon_return
+        if self.has_rework:
+            self._draw_rework(batch)
+        if self.has_linked:
+            self._draw_linked(batch)
+        return batch
+
+    def _draw_rework(self, batch: DayOfFilings) -> None:
+        n = len(batch)
+        batch.incomplete = np.zeros(n, dtype=bool)
+        batch.comes_back = np.zeros(n, dtype=bool)
+        batch.rework_delay_days = np.zeros(n)
+        for j, p in enumerate(self.procedures):
+            mask = batch.procedure == j
+            k = int(mask.sum())
+            if p.rework is None or k == 0:
+                continue
+            rng = self._rework[j]
+            batch.incomplete[mask] = rng.random(k) < p.rework.share
+            batch.comes_back[mask] = rng.random(k) < p.rework.return_share
+            batch.rework_delay_days[mask] = p.rework.delay_working_days.sample(rng, k)
+
+    def _draw_linked(self, batch: DayOfFilings) -> None:
+        steps: list[list[tuple[float, float]] | None] = [None] * len(batch)
+        for j, p in enumerate(self.procedures):
+            idx = np.flatnonzero(batch.procedure == j)
+            if not p.linked_steps or idx.size == 0:
+                continue
+            rng = self._linked[j]
+            columns = []
+            for step in p.linked_steps:
+                delay = step.delay_working_days.sample(rng, idx.size)
+                work = (
+                    step.processing_minutes.sample(rng, idx.size)
+                    if step.processing_minutes is not None
+                    else np.zeros(idx.size)
+                )
+                columns.append(list(zip(delay.tolist(), work.tolist(), strict=True)))
+            for row, i in enumerate(idx.tolist()):
+                steps[i] = [col[row] for col in columns]
+        batch.linked_steps = steps

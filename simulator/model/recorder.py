@@ -16,11 +16,9 @@ center's own queues.
 from __future__ import annotations
 
 import math
-from typing import Any
 
+from simulator.model.record import CHANNEL_NAMES, POSTAL, Record
 from simulator.stats import StreamingQuantiles
-
-CHANNEL_NAMES = ("walk_in", "online", "postal")
 
 RECORD_COLUMNS = (
     "record",
@@ -38,59 +36,8 @@ RECORD_COLUMNS = (
     "due_minute",
     "outcome",
     "on_time",
+    "returned_minute",
 )
-
-
-class Record:
-    """One filing of one procedure: the entity that flows through the center."""
-
-    __slots__ = (
-        "id",
-        "channel",
-        "proc",
-        "priority",
-        "arrival",
-        "day",
-        "intake",
-        "processing",
-        "rejected",
-        "measured",
-        "desk_start",
-        "desk_end",
-        "group",
-        "remaining",
-        "due",
-    )
-
-    def __init__(
-        self,
-        rid: int,
-        channel: int,
-        proc: int,
-        priority: bool,
-        arrival: float,
-        day: int,
-        intake: float,
-        processing: float,
-        rejected: bool,
-        measured: bool,
-        due: float,
-    ):
-        self.id = rid
-        self.channel = channel
-        self.proc = proc
-        self.priority = priority
-        self.arrival = arrival
-        self.day = day
-        self.intake = intake
-        self.processing = processing
-        self.rejected = rejected
-        self.measured = measured
-        self.desk_start = math.nan
-        self.desk_end = math.nan
-        self.group: Any = None
-        self.remaining = 0.0
-        self.due = due
 
 
 class Recorder:
@@ -102,7 +49,9 @@ class Recorder:
         keep_records: bool,
         procedure_ids: list[str],
         procedure_fields: list[str],
+        postal_delivery_minutes: float = 0.0,
     ):
+        self.postal_delivery_minutes = postal_delivery_minutes
         self.measure_from = measure_from
         self.keep_records = keep_records
         self.rows: list[tuple] = []
@@ -182,8 +131,11 @@ class Recorder:
                     self._row(rec, math.nan, "in_progress", None)
 
     def _row(self, rec: Record, resolved: float, outcome: str, on_time: bool | None) -> None:
-        wait = rec.desk_start - rec.arrival
-        handle = rec.desk_end - rec.desk_start
+        # A walk-in's wait counts from the last time it joined the queue (a
+        # citizen coming back with a supplement queues again).
+        returned = resolved
+        if rec.channel == POSTAL and outcome == "completed":
+            returned = resolved + self.postal_delivery_minutes
         self.rows.append(
             (
                 rec.id,
@@ -194,13 +146,14 @@ class Recorder:
                 rec.group.name if rec.group is not None else None,
                 rec.arrival,
                 rec.day,
-                wait,
-                handle,
+                rec.desk_start - rec.queued,
+                rec.desk_end - rec.desk_start,
                 rec.desk_end,
                 resolved,
                 rec.due,
                 outcome,
                 on_time,
+                returned,
             )
         )
 

@@ -215,6 +215,14 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
                 f"expected some weight in the open hours {sorted(open_hours)}, found none",
             )
         )
+    for i, item in enumerate(sc.backlog):
+        if item.procedure not in ids:
+            problems.append(
+                Problem(
+                    f"backlog.{i}.procedure",
+                    f"expected a procedure id ({', '.join(ids)}), found {item.procedure!r}",
+                )
+            )
     for i, d in enumerate(sc.staff.desks):
         if d.name in RESERVED_DESK_NAMES:
             problems.append(

@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from simulator.distributions import Distribution
+from simulator.distributions import Distribution, Fixed
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Share = Annotated[float, Field(ge=0, le=1)]
@@ -215,6 +215,24 @@ class Demand(_Model):
     )
     channels: Channels = Field(default_factory=Channels)
     priority_share: Share = 0.0
+    online_fallback_share: Share = Field(
+        default=0.0,
+        description=(
+            "Share of would-be online filers without a VNeID level-2 account (or online "
+            "payment) who walk in instead [TAN-THANH]."
+        ),
+    )
+    patience_minutes: Distribution | None = Field(
+        default=None,
+        description="Walk-ins leave when their wait exceeds their patience (default: never).",
+    )
+    return_after_abandon_share: Share = Field(
+        default=0.0,
+        description="Share of walk-ins who left the queue and come back the next working day.",
+    )
+    postal_delivery_working_days: Annotated[float, Field(ge=0)] = Field(
+        default=0.0, description="Days the post takes to deliver a postal record's result."
+    )
 
     @field_validator("hourly_profile", mode="before")
     @classmethod
@@ -223,6 +241,33 @@ class Demand(_Model):
         if isinstance(v, str) and v not in ("office-default", "flat"):
             raise ValueError(f"expected office-default, flat or {{hour: weight}}, found {v!r}")
         return v
+
+
+class Rework(_Model):
+    """Incomplete dossiers: found at intake, sent back, some come back later.
+
+    The intake time is spent; the citizen returns with the supplement after
+    ``delay_working_days`` (through the same channel) with probability
+    ``return_share``, else never (counted as abandoned). The statutory deadline
+    counts again from the complete dossier.
+    """
+
+    share: Annotated[float, Field(ge=0, lt=1)]
+    return_share: Share = 1.0
+    delay_working_days: Distribution = Field(
+        default_factory=lambda: Fixed(dist="fixed", value=1.0),
+        description="Working days until the supplement arrives.",
+    )
+
+
+class LinkedStep(_Model):
+    """A step at another agency (tax, land registration office, ...): the record
+    waits ``delay_working_days`` outside the center, then needs
+    ``processing_minutes`` of back-office time (if given) before the next step."""
+
+    agency: str
+    delay_working_days: Distribution
+    processing_minutes: Distribution | None = None
 
 
 class Procedure(_Model):
@@ -243,6 +288,25 @@ class Procedure(_Model):
     channels: list[Channel] | None = Field(
         default=None, description="Channels this procedure may be filed by (default: all)."
     )
+    rework: Rework | None = Field(
+        default=None, description="Incomplete dossiers sent back for a supplement."
+    )
+    linked_steps: list[LinkedStep] = Field(
+        default_factory=list,
+        description="Steps at other agencies after processing (interconnected procedures).",
+    )
+
+
+class LearningCurve(_Model):
+    """Newly assigned staff are slower: desk and processing times are multiplied by
+    a factor falling linearly from ``initial_factor`` on the first working day to
+    1 after ``working_days`` [TAN-THANH] [LAM-DONG]."""
+
+    initial_factor: Annotated[float, Field(ge=1)]
+    working_days: Annotated[int, Field(ge=1)]
+
+    def factor(self, day: int) -> float:
+        return 1 + (self.initial_factor - 1) * max(0.0, 1 - day / self.working_days)
 
 
 class Desk(_Model):
@@ -267,6 +331,14 @@ class Staff(_Model):
     desks: Annotated[list[Desk], Field(min_length=1)]
     back_office: Annotated[int, Field(ge=0)] = 0
     postal_agents: Annotated[int, Field(ge=0)] = 0
+    postal_intake_minutes: Distribution | None = Field(
+        default=None,
+        description="A postal agent's time per postal record (default: the procedure's intake).",
+    )
+    absence_share: Share = Field(
+        default=0.0, description="Chance that a staff member is absent on a given working day."
+    )
+    learning_curve: LearningCurve | None = None
     back_office_slice_minutes: Annotated[float, Field(gt=0)] = Field(
         default=15.0,
         description="Desk staff doing back-office work look up at the walk-in queue this often.",
@@ -312,6 +384,71 @@ class Target(_Model):
         return self.max if self.max is not None else self.min  # type: ignore[return-value]
 
 
+class BacklogItem(_Model):
+    """Records handed over from the abolished district level, waiting on day one [HCMC-9]."""
+
+    procedure: str
+    count: Annotated[int, Field(ge=1)]
+    used_working_days: Distribution = Field(
+        default_factory=lambda: Fixed(dist="fixed", value=0.0),
+        description="Working days of the deadline already used before the handover.",
+    )
+
+
+class OutageWindow(_Model):
+    """A scheduled outage: working day ``day`` (0 = first), from ``start`` for ``minutes``."""
+
+    day: Annotated[int, Field(ge=0)]
+    start: str
+    minutes: Annotated[float, Field(gt=0)]
+
+    @field_validator("start")
+    @classmethod
+    def _valid_start(cls, v: str) -> str:
+        m = re.match(r"^(\d{1,2}):(\d{2})$", v.strip())
+        if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+            raise ValueError(f"expected a time like '09:00', found {v!r}")
+        return v
+
+    @property
+    def start_minute(self) -> int:
+        h, m = self.start.split(":")
+        return int(h) * 60 + int(m)
+
+
+class Disruption(_Model):
+    """Network, power or software outages [TAN-THANH] [LAM-DONG].
+
+    While down, the affected work runs at ``speed`` (0: stopped; 0.5: half speed).
+    ``at`` lists scheduled windows; ``mean_hours_between`` with
+    ``mean_repair_minutes`` gives random outages (exponential up and down times).
+    """
+
+    name: Slug
+    affects: list[Literal["desks", "back_office", "online"]] = Field(
+        default_factory=lambda: ["desks", "back_office", "online"]
+    )
+    speed: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    at: list[OutageWindow] = Field(default_factory=list)
+    mean_hours_between: Annotated[float, Field(gt=0)] | None = None
+    mean_repair_minutes: Annotated[float, Field(gt=0)] | None = None
+
+    @model_validator(mode="after")
+    def _schedule_or_random(self) -> Disruption:
+        random_given = (self.mean_hours_between is not None, self.mean_repair_minutes is not None)
+        if any(random_given) and not all(random_given):
+            raise ValueError(
+                "expected both mean_hours_between and mean_repair_minutes for random outages, "
+                "found only one"
+            )
+        if not self.at and not all(random_given):
+            raise ValueError(
+                "expected scheduled windows (at) or random outages (mean_hours_between and "
+                "mean_repair_minutes), found neither"
+            )
+        return self
+
+
 class Scenario(_Model):
     """One commune service center: demand, procedures, staff, calendar, targets."""
 
@@ -327,6 +464,10 @@ class Scenario(_Model):
     procedures: Annotated[list[Procedure], Field(min_length=1)]
     staff: Staff
     targets: list[Target] = Field(default_factory=list)
+    backlog: list[BacklogItem] = Field(
+        default_factory=list, description="Records handed over at the start [HCMC-9]."
+    )
+    disruptions: list[Disruption] = Field(default_factory=list)
 
     def profile_weights(self) -> dict[int, float]:
         """Hourly arrival weights for walk-in and postal records."""

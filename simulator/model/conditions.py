@@ -1,0 +1,118 @@
+"""Working conditions of the first months: absences, new staff, outages.
+
+The 2025 transition reports describe centers whose newly assigned staff did
+not yet know the work, where staff were away for training, and where network,
+power or software failures stopped the desks [TAN-THANH] [LAM-DONG]. Each is a
+scenario key; this module turns them into the state the staff processes read:
+
+* ``desk_factor`` / ``back_office_factor``: multipliers of desk and
+  processing times (learning curve x outage slow-down);
+* ``desks_stopped`` / ``back_office_stopped`` / ``online_paused``: outages
+  that stop the work outright (online filings are held until the portal
+  is back);
+* each pool's ``present`` count: staff at work today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from simulator.model.calendar import MINUTES_PER_DAY
+from simulator.scenario.models import Disruption, Scenario
+from simulator.streams import RandomStreams
+
+if TYPE_CHECKING:
+    from simulator.model.center import Center
+    from simulator.model.record import Record
+
+
+class WorkingConditions:
+    """Today's conditions at one center, updated by their own SimPy processes."""
+
+    def __init__(self, center: Center, scenario: Scenario, streams: RandomStreams):
+        self.center = center
+        self.env: simpy.Environment = center.env
+        self.learning = scenario.staff.learning_curve
+        self.absence_share = scenario.staff.absence_share
+        self.learning_factor = self.learning.factor(0) if self.learning else 1.0
+        self.desk_factor = self.learning_factor
+        self.back_office_factor = self.learning_factor
+        self.desks_stopped = False
+        self.back_office_stopped = False
+        self.online_paused = False
+        self.held_online: list[Record] = []
+        self._active: list[Disruption] = []
+        self._absence_rng = streams("absence")
+        if self.learning is not None or self.absence_share > 0:
+            self.env.process(self.each_working_day())
+        for outage in scenario.disruptions:
+            self.env.process(self.outages(outage, streams(f"outage.{outage.name}")))
+
+    # -- days --------------------------------------------------------------------------
+    def each_working_day(self) -> Generator[simpy.Event, Any, None]:
+        """At the start of each working day: who is at work, how practised they are."""
+        env = self.env
+        for day in range(self.center.total_days):
+            yield env.timeout(day * MINUTES_PER_DAY - env.now)
+            if self.learning is not None:
+                self.learning_factor = self.learning.factor(day)
+            if self.absence_share > 0:
+                for pool in self.center.desks + [self.center.back_office]:
+                    if pool is not None:
+                        pool.present = int(
+                            self._absence_rng.binomial(pool.count, 1 - self.absence_share)
+                        )
+            self._update()
+            self.center.wake_everyone()
+
+    def absent_until_tomorrow(self) -> Generator[simpy.Event, Any, None]:
+        """An absent staff member's day: nothing until the next working day starts."""
+        now = self.env.now
+        tomorrow = (now // MINUTES_PER_DAY + 1) * MINUTES_PER_DAY
+        yield self.env.timeout(tomorrow - now)
+
+    # -- outages -----------------------------------------------------------------------
+    def outages(self, outage: Disruption, rng) -> Generator[simpy.Event, Any, None]:
+        """Scheduled windows and/or random failures (exponential up and repair times)."""
+        env = self.env
+        events: list[tuple[float, float]] = [
+            (w.day * MINUTES_PER_DAY + w.start_minute, w.minutes) for w in outage.at
+        ]
+        if outage.mean_hours_between is not None:
+            t = 0.0
+            end = self.center.end_time
+            while True:
+                t += rng.exponential(outage.mean_hours_between * 60)
+                if t >= end:
+                    break
+                repair = rng.exponential(outage.mean_repair_minutes)
+                events.append((t, repair))
+                t += repair
+        for start, minutes in sorted(events):
+            if start < env.now:
+                continue
+            yield env.timeout(start - env.now)
+            self._active.append(outage)
+            self._update()
+            yield env.timeout(minutes)
+            self._active.remove(outage)
+            self._update()
+            self.center.wake_everyone()
+
+    def _update(self) -> None:
+        desk_speed = min((o.speed for o in self._active if "desks" in o.affects), default=1.0)
+        back_speed = min((o.speed for o in self._active if "back_office" in o.affects), default=1.0)
+        self.desks_stopped = desk_speed == 0
+        self.back_office_stopped = back_speed == 0
+        self.desk_factor = self.learning_factor / (desk_speed or 1.0)
+        self.back_office_factor = self.learning_factor / (back_speed or 1.0)
+        paused = any("online" in o.affects for o in self._active)
+        if self.online_paused and not paused:
+            held, self.held_online = self.held_online, []
+            self.online_paused = False
+            for rec in held:
+                self.center.online_record_arrives(rec)
+        self.online_paused = paused

@@ -1,0 +1,85 @@
+"""The record: one filing of one procedure, the entity that flows through the center."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+WALK_IN, ONLINE, POSTAL, HANDOVER = 0, 1, 2, 3
+#: Channel codes used in the model -> names in the records table. ``handover``
+#: marks records taken over from the abolished district level [HCMC-9].
+CHANNEL_NAMES = ("walk_in", "online", "postal", "handover")
+
+
+class Record:
+    """A dossier and what has happened to it so far.
+
+    Times are model minutes. ``queued`` is when the citizen last joined a desk
+    queue (waits count from there); ``remaining`` is the back-office work still
+    to do, in standard minutes (before slow-downs); ``steps`` are the linked
+    procedures' external steps still ahead, as (delay working days, minutes).
+    """
+
+    __slots__ = (
+        "id",
+        "channel",
+        "proc",
+        "priority",
+        "arrival",
+        "day",
+        "intake",
+        "processing",
+        "rejected",
+        "measured",
+        "desk_start",
+        "desk_end",
+        "group",
+        "remaining",
+        "due",
+        "queued",
+        "patience",
+        "visit",
+        "comes_back_after_abandon",
+        "incomplete",
+        "comes_back",
+        "rework_delay_days",
+        "steps",
+    )
+
+    def __init__(
+        self,
+        rid: int,
+        channel: int,
+        proc: int,
+        priority: bool,
+        arrival: float,
+        day: int,
+        intake: float,
+        processing: float,
+        rejected: bool,
+        measured: bool,
+        due: float,
+    ):
+        self.id = rid
+        self.channel = channel
+        self.proc = proc
+        self.priority = priority
+        self.arrival = arrival
+        self.day = day
+        self.intake = intake
+        self.processing = processing
+        self.rejected = rejected
+        self.measured = measured
+        self.desk_start = math.nan
+        self.desk_end = math.nan
+        self.group: Any = None
+        self.remaining = 0.0
+        self.due = due
+        self.queued = arrival
+        self.patience = math.inf
+        self.visit = 0
+        self.comes_back_after_abandon = False
+        self.incomplete = False
+        self.comes_back = False
+        self.rework_delay_days = 0.0
+        self.steps: list[tuple[float, float]] | None = None
