@@ -31,6 +31,7 @@ KPI_NAMES: tuple[str, ...] = (
 
 #: Extra KPIs pasc reports beyond the contract (names may be extended).
 EXTRA_KPI_NAMES: tuple[str, ...] = (
+    "records_overdue",
     "wait_probability",
     "utilization.back-office",
     "utilization.postal-agents",
@@ -50,6 +51,7 @@ KPI_DESCRIPTIONS: dict[str, str] = {
     "records_per_staff_year": "completed records per staff member, scaled to a working year",
     "queue_length": "walk-ins waiting (time average while open, and maximum)",
     "wait_probability": "share of walk-ins who waited at all",
+    "records_overdue": "of those in progress at the end, past their deadline already",
 }
 
 
@@ -63,6 +65,7 @@ def kpi_names_for(desk_names: list[str], back_office: bool, postal: bool) -> lis
     if postal:
         extra.append("utilization.postal-agents")
     names[at:at] = extra
+    names.insert(names.index("records_abandoned") + 1, "records_overdue")
     names.append("wait_probability")
     return names
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import click
 
+from simulator.cli.check import check
 from simulator.cli.run import run, schema, validate
 from simulator.cli.staffing import erlang, quota, size_cmd
 
@@ -21,7 +22,7 @@ def main() -> None:
     """Simulate commune Public Administration Service Centers and size their staff."""
 
 
-for command in (run, validate, schema, erlang, size_cmd, quota):
+for command in (run, validate, schema, erlang, size_cmd, quota, check):
     main.add_command(command)
 
 __all__ = ["main"]

@@ -68,6 +68,7 @@ class Recorder:
         self.rejected = 0
         self.abandoned = 0
         self.in_progress = 0
+        self.overdue = 0
         self.queue_area = 0.0
         self.queue_max = 0
         self._queue_len = 0
@@ -127,6 +128,7 @@ class Recorder:
         for rec in in_system:
             if rec.measured:
                 self.in_progress += 1
+                self.overdue += rec.due < now
                 if self.keep_records:
                     self._row(rec, math.nan, "in_progress", None)
 
@@ -187,6 +189,7 @@ class Recorder:
             "records_rejected": float(self.rejected),
             "records_in_progress": float(self.in_progress),
             "records_abandoned": float(self.abandoned),
+            "records_overdue": float(self.overdue),
         }
         center_busy = center_staff = 0.0
         per_pool: dict[str, float] = {}

@@ -233,6 +233,14 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
     known = kpi_names_for(
         [d.name for d in sc.staff.desks], sc.staff.back_office > 0, sc.staff.postal_agents > 0
     )
+    for i, item in enumerate(sc.calibration):
+        if item.kpi not in known:
+            problems.append(
+                Problem(
+                    f"calibration.{i}.kpi",
+                    f"expected a KPI name such as {', '.join(known[:4])}, ..., found {item.kpi!r}",
+                )
+            )
     for i, t in enumerate(sc.targets):
         if t.kpi not in known:
             problems.append(

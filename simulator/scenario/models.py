@@ -449,6 +449,16 @@ class Disruption(_Model):
         return self
 
 
+class CalibrationItem(_Model):
+    """A figure a source reports for this situation, to compare with the simulation:
+    ``{kpi: records_rejected, reported: 2, source: TAN-THANH}``."""
+
+    kpi: str
+    reported: float
+    source: str = ""
+    note: str = ""
+
+
 class Scenario(_Model):
     """One commune service center: demand, procedures, staff, calendar, targets."""
 
@@ -468,6 +478,10 @@ class Scenario(_Model):
         default_factory=list, description="Records handed over at the start [HCMC-9]."
     )
     disruptions: list[Disruption] = Field(default_factory=list)
+    calibration: list[CalibrationItem] = Field(
+        default_factory=list,
+        description="Reported figures that `pasc check` compares with the simulation.",
+    )
 
     def profile_weights(self) -> dict[int, float]:
         """Hourly arrival weights for walk-in and postal records."""

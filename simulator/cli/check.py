@@ -1,0 +1,79 @@
+"""``pasc check``: simulated figures against the ones the scenario's sources report."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from simulator.cli.common import EXIT_TARGET_FAILED, BadInput, fmt, load, progress_bar
+
+
+@click.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-r", "--replications", type=click.IntRange(min=2), help="Default: the scenario's.")
+@click.option("--seed", type=click.IntRange(min=0))
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--strict", is_flag=True, help="Exit 1 when a reported figure is outside.")
+@click.option("-q", "--quiet", is_flag=True)
+def check(
+    scenarios: tuple[str, ...],
+    replications: int | None,
+    seed: int | None,
+    workers: int,
+    as_json: bool,
+    strict: bool,
+    quiet: bool,
+) -> None:
+    """Is each reported figure inside the simulation's 95% prediction range?"""
+    from rich.console import Console
+    from rich.table import Table
+
+    from simulator.calibration import check_calibration
+
+    loaded = [(path, load(path)) for path in scenarios]
+    missing = [path for path, sc in loaded if not sc.calibration]
+    if missing:
+        raise BadInput(
+            f"{missing[0]}: calibration: expected reported figures to check, "
+            "found none (add a calibration: list)"
+        )
+    results = {}
+    with progress_bar("check", quiet or as_json) as progress:
+        for i, (_path, sc) in enumerate(loaded):
+            results[sc.name] = check_calibration(sc, replications, seed, workers=workers)
+            if progress is not None:
+                progress(i + 1, len(loaded))
+    outside = any(not df["inside"].all() for df in results.values())
+    if as_json:
+        click.echo(
+            json.dumps(
+                {name: df.to_dict(orient="records") for name, df in results.items()}, indent=2
+            )
+        )
+    else:
+        console = Console()
+        for name, df in results.items():
+            table = Table(
+                title=f"{name}: reported vs simulated (95% prediction range)", title_justify="left"
+            )
+            for col in ("kpi", "source", "reported", "simulated", "range", "verdict"):
+                table.add_column(
+                    col, justify="left" if col in ("kpi", "source", "verdict") else "right"
+                )
+            for r in df.itertuples():
+                verdict = "[bold green]inside[/]" if r.inside else "[bold red]outside[/]"
+                d = 4 if abs(r.reported) < 1 else 2  # shares need more digits than counts
+                table.add_row(
+                    r.kpi,
+                    r.source,
+                    fmt(r.reported, d),
+                    fmt(r.mean, d),
+                    f"{fmt(r.pi_low, d)} – {fmt(r.pi_high, d)}",
+                    verdict,
+                )
+            console.print(table)
+    if strict and outside:
+        sys.exit(EXIT_TARGET_FAILED)
