@@ -40,3 +40,15 @@ class RandomStreams:
     def names(self) -> list[str]:
         """Streams used so far, for documentation and tests."""
         return sorted(self._streams)
+
+
+class PrefixedStreams:
+    """The streams of one center inside a province: every name gets the center's id
+    as a prefix, so two communes never share a stream."""
+
+    def __init__(self, streams: RandomStreams, prefix: str):
+        self._streams = streams
+        self._prefix = prefix
+
+    def __call__(self, name: str) -> np.random.Generator:
+        return self._streams(f"{self._prefix}/{name}")

@@ -89,9 +89,18 @@ class ReplicationOutput:
 class Center:
     """One service center for one replication. Build, then :meth:`run`."""
 
-    def __init__(self, scenario: Scenario, streams: RandomStreams, keep_records: bool = False):
+    def __init__(
+        self,
+        scenario: Scenario,
+        streams: RandomStreams,
+        keep_records: bool = False,
+        env: simpy.Environment | None = None,
+    ):
         self.sc = scenario
-        self.env = simpy.Environment()
+        # Several centers of a province share one environment (and one clock).
+        self.env = env if env is not None else simpy.Environment()
+        # Where a walk-in goes when its own center is crowded (province models).
+        self.router: Any = None
         self.hours = OpeningHours(
             tuple(scenario.calendar.open_spans_minutes()), scenario.calendar.cutoff_minute
         )
@@ -118,6 +127,7 @@ class Center:
             for p in procs
         ]
         self.deadline_days = [p.deadline_working_days for p in procs]
+        self.proc_index = {p.id: i for i, p in enumerate(procs)}
         n_back = scenario.staff.back_office
         self.back_office = StaffPool("back-office", n_back) if n_back else None
         n_postal = scenario.staff.postal_agents
@@ -271,6 +281,16 @@ class Center:
                 self.to_back_office(rec, None)
 
     def walk_in_arrives(self, rec: Record) -> None:
+        if self.router is not None and rec.visit == 0:
+            target = self.router(self, rec)
+            if target is not None:
+                self.recorder.routed_out += 1
+                target.recorder.routed_in += 1
+                rec.proc = target.proc_index[self.sc.procedures[rec.proc].id]
+                rec.visit = 1  # one move at most
+                rec.queued = self.env.now
+                target.walk_in_arrives(rec)
+                return
         groups = self.groups_for_proc[rec.proc]
         pool = groups[0] if len(groups) == 1 else min(groups, key=StaffPool.expected_wait_score)
         (pool.priority_queue if rec.priority else pool.queue).append(rec)
@@ -560,6 +580,10 @@ class Center:
 
     def run(self) -> ReplicationOutput:
         self.env.run(until=self.end_time)
+        return self.collect()
+
+    def collect(self) -> ReplicationOutput:
+        """The replication's output once the environment has run to ``end_time``."""
         recorder = self.recorder
         recorder.run_ended(self.env.now, self.records_in_system())
         sc = self.sc

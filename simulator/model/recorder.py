@@ -69,6 +69,8 @@ class Recorder:
         self.abandoned = 0
         self.in_progress = 0
         self.overdue = 0
+        self.routed_out = 0  # walk-ins who went to a neighbouring center (province models)
+        self.routed_in = 0
         self.queue_area = 0.0
         self.queue_max = 0
         self._queue_len = 0
