@@ -126,6 +126,7 @@ class Center:
             ]
             for p in procs
         ]
+        self.only_pool_for_proc = [g[0] if len(g) == 1 else None for g in self.groups_for_proc]
         self.deadline_days = [p.deadline_working_days for p in procs]
         self.proc_index = {p.id: i for i, p in enumerate(procs)}
         n_back = scenario.staff.back_office
@@ -291,8 +292,9 @@ class Center:
                 rec.queued = self.env.now
                 target.walk_in_arrives(rec)
                 return
-        groups = self.groups_for_proc[rec.proc]
-        pool = groups[0] if len(groups) == 1 else min(groups, key=StaffPool.expected_wait_score)
+        pool = self.only_pool_for_proc[rec.proc]
+        if pool is None:
+            pool = min(self.groups_for_proc[rec.proc], key=StaffPool.expected_wait_score)
         (pool.priority_queue if rec.priority else pool.queue).append(rec)
         self.recorder.queue_changed(self.env.now, 1)
         if rec.patience < math.inf:
@@ -335,6 +337,7 @@ class Center:
             recorder.stay_sink,
         )
         timeout = env.timeout
+        record_resolved = recorder.record_resolved
         while True:
             if staff_id >= pool.present:
                 yield from conditions.absent_until_tomorrow()
@@ -362,7 +365,10 @@ class Center:
                 if rec.measured:
                     handle_sink(end - start)
                     stay_sink(end - rec.queued)
-                self.after_desk(rec, pool)
+                if rec.processing <= 0 and not (rec.rejected or rec.incomplete or rec.steps):
+                    record_resolved(rec, end)  # the common case, without the routing calls
+                else:
+                    self.after_desk(rec, pool)
             elif (
                 processes_back_office
                 and pool.backlog
