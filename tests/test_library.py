@@ -12,8 +12,19 @@ from simulator.calibration import check_calibration, prediction_range
 from simulator.scenario import load_scenario
 
 SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml"))
-LABELS = ("QN-targets", "QN-2024", "TAN-THANH", "TAN-LAP", "LAM-DONG", "HANOI", "HCMC-9",
-          "HOI-AN", "QN-CONSTRUCTION", "NATIONAL", "HUE")
+LABELS = (
+    "QN-targets",
+    "QN-2024",
+    "TAN-THANH",
+    "TAN-LAP",
+    "LAM-DONG",
+    "HANOI",
+    "HCMC-9",
+    "HOI-AN",
+    "QN-CONSTRUCTION",
+    "NATIONAL",
+    "HUE",
+)
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
@@ -22,12 +33,17 @@ def test_every_scenario_validates_and_runs_quickly(path):
     assert sc.name == path.stem, "the file name and the scenario name should agree"
     assert sc.source and all(label in LABELS for label in sc.source)
     assert path.read_text().startswith("#"), "a comment block says what is reported/assumed"
-    short = sc.model_copy(update={"horizon": sc.horizon.model_copy(
-        update={"days": min(sc.horizon.days, 5)})})
+    short = sc.model_copy(
+        update={"horizon": sc.horizon.model_copy(update={"days": min(sc.horizon.days, 5)})}
+    )
     result = simulator.run(short, replications=2, seed=1, records=False)
     k = result.kpis
-    total = (k["records_completed"] + k["records_rejected"] + k["records_in_progress"]
-             + k["records_abandoned"])
+    total = (
+        k["records_completed"]
+        + k["records_rejected"]
+        + k["records_in_progress"]
+        + k["records_abandoned"]
+    )
     assert (k["records_filed"] == total).all()
     assert (k["records_filed"] > 0).all()
 
@@ -37,8 +53,12 @@ CALIBRATED = [p for p in SCENARIOS if load_scenario(p).calibration]
 
 def test_the_library_declares_reported_figures():
     names = {p.stem for p in CALIBRATED}
-    assert {"tan-thanh-first-week", "tan-lap-first-week", "hoi-an-year",
-            "hanoi-ward-first-weeks"} <= names
+    assert {
+        "tan-thanh-first-week",
+        "tan-lap-first-week",
+        "hoi-an-year",
+        "hanoi-ward-first-weeks",
+    } <= names
 
 
 @pytest.mark.parametrize("path", CALIBRATED, ids=lambda p: p.stem)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import click
 
 from simulator.cli.check import check
+from simulator.cli.report import compare, report
 from simulator.cli.run import run, schema, validate
 from simulator.cli.staffing import erlang, quota, size_cmd
 
@@ -22,7 +23,7 @@ def main() -> None:
     """Simulate commune Public Administration Service Centers and size their staff."""
 
 
-for command in (run, validate, schema, erlang, size_cmd, quota, check):
+for command in (run, validate, schema, erlang, size_cmd, quota, check, compare, report):
     main.add_command(command)
 
 __all__ = ["main"]

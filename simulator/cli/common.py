@@ -70,7 +70,7 @@ def progress_bar(description: str, quiet: bool) -> Iterator[Callable[[int, int],
         task = bar.add_task(description, total=None)
 
         def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            bar.update(task, completed=done, total=total or None)
 
         yield update
 

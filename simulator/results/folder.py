@@ -3,7 +3,9 @@
 Everything goes first into a hidden temporary folder beside the final one,
 which is renamed into place only when complete, so an interrupted run never
 leaves a half-written folder that looks finished. An existing folder is never
-overwritten: a second run in the same second gets a ``-2`` suffix.
+overwritten: a second run in the same second gets a ``-2`` suffix. The pictures
+and ``report.html`` are drawn inside the temporary folder too, so a finished
+folder always has its report.
 """
 
 from __future__ import annotations
@@ -54,10 +56,20 @@ def write_atomically(parent: Path, name: str, fill: Callable[[Path], None]) -> P
 
 
 def write_run_folder(
-    result: RunResult, root: Path = DEFAULT_ROOT, extra: dict[str, Any] | None = None
+    result: RunResult,
+    root: Path = DEFAULT_ROOT,
+    extra: dict[str, Any] | None = None,
+    *,
+    report: bool = True,
 ) -> Path:
-    """Write scenario, summary, per-replication KPIs, targets and records of a run."""
+    """Write scenario, summary, per-replication KPIs, targets and records of a run, the
+    hourly and daily tables, the pictures (``*.png``), ``report.html`` and
+    ``environment.json`` (when, with which software versions).
+
+    ``report=False`` skips the pictures and the report (``pasc report`` can
+    draw them later from the files)."""
     from simulator import __version__
+    from simulator.report import ENVIRONMENT_FILE, run_metadata, write_run_report
 
     def fill(folder: Path) -> None:
         (folder / "scenario.yaml").write_text(scenario_to_yaml(result.scenario), encoding="utf-8")
@@ -66,20 +78,37 @@ def write_run_folder(
         result.targets().to_csv(folder / "targets.csv", index=False)
         if result.records_table is not None:
             result.records_table.to_csv(folder / "records.csv.gz", index=False)
+        if result.hourly_table is not None:
+            result.hourly_table.to_csv(folder / "hourly.csv", index=False)
+        if result.daily_table is not None:
+            result.daily_table.to_csv(folder / "daily.csv", index=False)
         meta = {**result.to_dict(), "pasc_version": __version__, **(extra or {})}
         (folder / "run.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        environment = run_metadata()
+        (folder / ENVIRONMENT_FILE).write_text(json.dumps(environment, indent=2), encoding="utf-8")
+        if report:
+            write_run_report(result, folder, {**meta, **environment})
 
     return write_atomically(root / result.scenario.name, timestamp(), fill)
 
 
-def write_sizing_folder(result, root: Path = DEFAULT_ROOT) -> Path:
-    """``results/<scenario>/<timestamp>-size/``: the curve, the answer, the scenario."""
+def write_sizing_folder(result, root: Path = DEFAULT_ROOT, *, report: bool = True) -> Path:
+    """``results/<scenario>/<timestamp>-size/``: the curve, the answer, the scenario, the
+    staffing-curve picture and ``report.html``."""
     from simulator import __version__
+    from simulator.report import ENVIRONMENT_FILE, run_metadata, write_sizing_report
 
     def fill(folder: Path) -> None:
         (folder / "scenario.yaml").write_text(scenario_to_yaml(result.scenario), encoding="utf-8")
         result.curve_frame().to_csv(folder / "curve.csv", index=False)
         meta = {**result.to_dict(), "pasc_version": __version__}
         (folder / "size.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        environment = run_metadata()
+        seed = getattr(result, "seed", None)
+        if seed is not None:
+            environment["seed"] = seed
+        (folder / ENVIRONMENT_FILE).write_text(json.dumps(environment, indent=2), encoding="utf-8")
+        if report:
+            write_sizing_report(result, folder, {**meta, **environment})
 
     return write_atomically(root / result.scenario.name, f"{timestamp()}-size", fill)

@@ -1,0 +1,174 @@
+"""``pasc compare`` and ``pasc report``: results as planners and reviewers read them."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from simulator.cli.common import VERDICT_STYLE, BadInput, fmt, load, out_root, progress_bar
+
+if TYPE_CHECKING:
+    from simulator.compare import Comparison
+
+
+def _signed(x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    text = fmt(abs(x))
+    if text.strip("0.,") == "":  # rounds to zero: no sign (floating noise of a sum)
+        return text
+    return ("+" if x >= 0 else "−") + text
+
+
+def print_comparison(comparison: Comparison, folder: Path | None) -> None:
+    """One table of KPIs side by side (mean and 95 % interval), the paired differences
+    against the first scenario, then the target verdicts of each scenario."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    labels = comparison.labels
+    # Short column names keep the table readable in an 80-column terminal.
+    letters = [chr(ord("A") + i) if i < 26 else f"S{i + 1}" for i in range(len(labels))]
+    console.print(
+        f"{comparison.replications} replications each, seed {comparison.seed} "
+        "(common random numbers: every scenario sees the same citizens)"
+    )
+    for letter, label in zip(letters, labels, strict=True):
+        console.print(f"  [bold]{letter}[/bold] = {label}")
+    table = Table(
+        title="KPIs: mean (95% CI); differences paired, replication by replication",
+        title_justify="left",
+    )
+    table.add_column("kpi")
+    for letter in letters:
+        table.add_column(letter, justify="right")
+    for letter in letters[1:]:
+        table.add_column(f"{letter} − {letters[0]}", justify="right")
+    wide = comparison.side_by_side()
+    diffs = comparison.differences().set_index(["scenario", "kpi"])
+    for r in wide.to_dict("records"):
+        cells = [r["kpi"]]
+        for label in labels:
+            mean, low, high = (r[f"{label}.{c}"] for c in ("mean", "ci_low", "ci_high"))
+            cells.append(f"{fmt(mean)} ({fmt(low)}–{fmt(high)})")
+        for label in labels[1:]:
+            key = (label, r["kpi"])
+            if key not in diffs.index:
+                cells.append("–")
+                continue
+            d = diffs.loc[key]
+            excludes_zero = d["ci_low"] > 0 or d["ci_high"] < 0
+            text = f"{_signed(d['mean'])} ({_signed(d['ci_low'])}…{_signed(d['ci_high'])})"
+            cells.append(f"[bold]{text}[/]" if excludes_zero else text)
+        table.add_row(*cells)
+    console.print(table)
+    targets = comparison.targets()
+    if len(targets):
+        tt = Table(title="Targets", title_justify="left")
+        tt.add_column("kpi")
+        tt.add_column("target", justify="right")
+        for letter in letters:
+            tt.add_column(letter)
+        for (kpi, op, threshold), group in targets.groupby(["kpi", "op", "threshold"], sort=False):
+            by = group.set_index("scenario")
+            cells = [kpi, f"{op} {fmt(threshold)}"]
+            for label in labels:
+                if label in by.index:
+                    v = by.loc[label, "verdict"]
+                    cells.append(f"[{VERDICT_STYLE[v]}]{v}[/] ({fmt(by.loc[label, 'mean'])})")
+                else:
+                    cells.append("–")
+            tt.add_row(*cells)
+        console.print(tt)
+    console.print("Bold differences: the 95% interval excludes 0 (a real difference).")
+    if folder is not None:
+        console.print(f"Run folder: {folder}")
+
+
+@click.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "-r",
+    "--replications",
+    type=click.IntRange(min=2),
+    help="Replications per scenario (default: the largest of the scenarios').",
+)
+@click.option("--seed", type=click.IntRange(min=0), help="Default: the first scenario's.")
+@click.option(
+    "--out", type=click.Path(file_okay=False), help="Folder for compare/<timestamp>/ (results/)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON on stdout.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Local processes running replications (numbers do not change).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def compare(
+    scenarios: tuple[str, ...],
+    replications: int | None,
+    seed: int | None,
+    out: str | None,
+    as_json: bool,
+    workers: int,
+    quiet: bool,
+) -> None:
+    """Run SCENARIOS with common random numbers; KPIs side by side, paired differences.
+
+    Every scenario runs with the same seed and replications, so replication i
+    of each sees the same citizens wherever the demand is the same; the
+    difference of each KPI against the first scenario is the t-interval of
+    the per-replication differences. Writes results/compare/<timestamp>/.
+    """
+    from simulator.compare import compare as run_comparison
+    from simulator.compare import write_comparison_folder
+
+    if len(scenarios) < 2:
+        raise BadInput(
+            f"{scenarios[0]}: expected at least two scenarios to compare, found one "
+            "(use pasc run for a single scenario)"
+        )
+    loaded = [load(p) for p in scenarios]
+    root = out_root(out)
+    reps = replications or max(sc.replications for sc in loaded)
+    if reps < 2:
+        raise BadInput(
+            f"{scenarios[0]}: replications: expected at least 2 to give intervals, found {reps} "
+            "(pass -r N)"
+        )
+    with progress_bar("compare: replications", quiet or as_json) as progress:
+        comparison = run_comparison(
+            loaded, reps, seed, workers=workers, records=False, progress=progress
+        )
+    folder = write_comparison_folder(comparison, root)
+    if as_json:
+        click.echo(json.dumps({**comparison.to_dict(), "run_folder": str(folder)}, indent=2))
+    else:
+        print_comparison(comparison, folder)
+
+
+@click.command()
+@click.argument("run_folder", type=click.Path(file_okay=False))
+def report(run_folder: str) -> None:
+    """Rebuild RUN_FOLDER's report.html (and its pictures) from the files in the folder.
+
+    Works on the folders of pasc run, pasc size and pasc compare; nothing is
+    simulated again.
+    """
+    from simulator.report import ReportError, rebuild_report
+
+    try:
+        path = rebuild_report(run_folder)
+    except ReportError as exc:
+        raise BadInput(str(exc)) from None
+    click.echo(f"Report: {path}")
+
+
+__all__ = ["compare", "print_comparison", "report"]

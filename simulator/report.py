@@ -1,0 +1,1232 @@
+"""Self-contained HTML reports of a run, a sizing or a comparison.
+
+A report is one HTML file that opens anywhere, offline, and can be mailed as
+it is: pictures are PNGs embedded as base64, the style sheet is inline, there
+is no script and no link to load anything. It holds what a planner needs to
+trust a number and what a reviewer needs to repeat it:
+
+* the verdict of every target, coloured as in ``pasc run``;
+* every KPI with its mean and 95 % confidence interval;
+* the pictures of :mod:`simulator.plots`;
+* the scenario in tables (and the resolved YAML, folded);
+* a model description organised like the STRESS-DES checklist (Monks et
+  al., 2019, *Strengthening the reporting of empirical simulation studies*):
+  objectives, logic, data, experimentation, implementation, code access.
+
+``pasc run`` and ``pasc size`` write ``report.html`` (and the PNGs) into
+their folder; :func:`rebuild_report` (``pasc report FOLDER``) draws them again
+from the files in the folder, so a report can be refreshed after an upgrade
+without running the simulation again.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+import os
+import platform
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from simulator.kpis import description as kpi_description
+from simulator.results.verdicts import overall_verdict
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from simulator.compare import Comparison
+    from simulator.results import RunResult
+    from simulator.scenario import Scenario
+    from simulator.sizing import SizingResult
+
+REPORT_FILE = "report.html"
+#: When and with which software a folder was written (kept apart from run.json,
+#: whose shape is the ``--json`` contract).
+ENVIRONMENT_FILE = "environment.json"
+DPI = 110
+
+#: What the source labels of DOMAIN.md stand for, so that a report names its data.
+DOMAIN_LABELS: dict[str, str] = {
+    "NATIONAL": "Vietnam, July 2025: two-level local government, 3,321 commune-level units, "
+    "one Public Administration Service Center per commune, postal agents at the centers",
+    "HUE": "Hue: procedures accepted regardless of administrative boundaries; post offices "
+    "place staff in dense areas",
+    "TAN-THANH": "Tan Thanh commune, Lam Dong, 1–6 July 2025: 52 records received, 45 "
+    "returned on time, 5 in progress, 2 rejected as duplicates; VNeID limits online filing",
+    "TAN-LAP": "Tan Lap commune, first 7 days: about 30 records, 96.3 % resolved on or "
+    "before the deadline",
+    "LAM-DONG": "Lam Dong province: 124 communes, wards and special zones; early "
+    "disruptions (equipment, network, software)",
+    "HANOI": "Hanoi, first 3 weeks: 66,000 records received in 126 communes/wards; "
+    "priority for vulnerable citizens",
+    "HCMC-9": "Ho Chi Minh City pilot: 102 wards/communes, 9 rehearsal scenarios incl. "
+    "desk processing of certified copies and records left by the district level",
+    "HOI-AN": "Hoi An city, 2024: 31,022 applications, 98.17 % resolved on time",
+    "QN-CONSTRUCTION": "Quang Nam Dept. of Construction, 2024: more than 60,000 records, "
+    "almost 99.99 % resolved ahead of schedule",
+    "QN-targets": "Quang Nam proactive-administration targets: at most 30 minutes handling "
+    "and 15 minutes waiting per record; quotas of 1,600 / 1,200 / 800 records per staff "
+    "member per year (urban / rural / disadvantaged)",
+    "QN-2024": "Quang Nam 2024: resolution-progress index 93.08 %, province score 84.2/100",
+}
+
+VERDICT_CSS = {"pass": "#2e7d32", "fail": "#c62828", "inconclusive": "#f9a825"}
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:0;
+  background:#fafafa;color:#222;line-height:1.45}
+main{max-width:1020px;margin:0 auto;padding:1.5em 2em 4em;background:#fff}
+h1{font-size:1.6em;margin-bottom:.2em}
+h2{font-size:1.25em;border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:2em}
+h3{font-size:1.05em;margin-bottom:.3em}
+.meta{color:#666;font-size:.9em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.9em}
+th,td{border:1px solid #ddd;padding:.25em .6em;vertical-align:top}
+th{background:#f0f0f0;text-align:left}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+tr:nth-child(even) td{background:#fcfcfc}
+.verdict{display:inline-block;padding:.05em .6em;border-radius:.8em;color:#fff;
+  font-weight:bold;font-size:.9em}
+.verdict.pass{background:#2e7d32}.verdict.fail{background:#c62828}
+.verdict.inconclusive{background:#f9a825;color:#222}
+.banner{padding:.7em 1em;border-radius:.4em;margin:1em 0;font-size:1.05em}
+.banner.pass{background:#e8f5e9;border-left:6px solid #2e7d32}
+.banner.fail{background:#ffebee;border-left:6px solid #c62828}
+.banner.inconclusive{background:#fff8e1;border-left:6px solid #f9a825}
+figure{margin:1.2em 0}
+figure img{max-width:100%;border:1px solid #eee}
+figcaption{font-size:.88em;color:#444;max-width:52em}
+dl.stress dt{font-weight:bold;margin-top:.6em}
+dl.stress dd{margin-left:1.2em}
+pre{background:#f6f6f6;padding:.8em;overflow-x:auto;font-size:.82em}
+.small{font-size:.85em;color:#555}
+"""
+
+
+class ReportError(ValueError):
+    """A run folder that cannot be read: names the file, what was expected and found."""
+
+
+# -- small pieces -------------------------------------------------------------------------
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of Python, the libraries the numbers depend on, pasc and the platform."""
+    out = {"python": platform.python_version()}
+    for package in ("simpy", "numpy", "scipy", "pandas", "matplotlib", "pasc"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            out[package] = "not installed"
+    out["platform"] = platform.platform()
+    out["cpus"] = str(os.cpu_count() or 1)
+    return out
+
+
+def figure_png(fig: Figure, dpi: int = DPI) -> bytes:
+    """The PNG bytes of a figure (no metadata, so the bytes depend only on the picture)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _num(x: Any, digits: int = 2) -> str:
+    if x is None:
+        return "–"
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return _e(x)
+    if math.isnan(x):
+        return "–"
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if abs(x) >= 100:
+        return f"{x:.1f}"
+    return f"{x:.{digits}f}"
+
+
+def _interval(low: Any, high: Any) -> str:
+    return f"{_num(low)} – {_num(high)}"
+
+
+def _badge(verdict: str) -> str:
+    return f'<span class="verdict {_e(verdict)}">{_e(verdict)}</span>'
+
+
+def _op(op: str) -> str:
+    return {"<=": "≤", ">=": "≥"}.get(op, op)
+
+
+def _table(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Sequence[int] = ()
+) -> str:
+    """An HTML table; cells are escaped unless they are already ``_Raw`` HTML."""
+    out = ["<table><thead><tr>"]
+    out += [f"<th>{_e(h)}</th>" for h in header]
+    out.append("</tr></thead><tbody>")
+    for row in rows:
+        out.append("<tr>")
+        for i, cell in enumerate(row):
+            text = cell if isinstance(cell, _Raw) else _e(cell)
+            cls = ' class="num"' if i in numeric else ""
+            out.append(f"<td{cls}>{text}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+class _Raw(str):
+    """HTML that must not be escaped again."""
+
+
+def _img(png: bytes, alt: str, caption: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<figure><img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
+        f"<figcaption><b>{_e(alt)}.</b> {_e(caption)}</figcaption></figure>"
+    )
+
+
+def _page(title: str, body: Sequence[str]) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head>"
+        f"<body><main>{''.join(body)}</main></body></html>\n"
+    )
+
+
+#: How to read each picture, in a planner's words (the plot functions' docstrings say more).
+CAPTIONS: dict[str, str] = {
+    "wait": "The share of walk-ins who waited at most x minutes, all replications pooled "
+    "(band: 95 % interval across replications). The red dashed line is the wait target, the "
+    "dotted line the share the target asks for (90 % for a 90th-percentile target): the target "
+    "is met when the curve is above the dotted line where it crosses the dashed one.",
+    "handle": "For each procedure field, the handle-time statistic the target is about (bar, "
+    "with its 95 % interval) and the mean handle time (dot). Each bar is coloured by that "
+    "field's own verdict against the target: red or amber fields are where the 30-minute "
+    "promise is at risk.",
+    "hourly": "Each clock hour, averaged over the measured days and the replications (bands and "
+    "whiskers: 95 % intervals): walk-in arrivals, walk-ins waiting (time average) and the busy "
+    "share of each staff group. Grey stripes are closed periods; walk-ins queued at closing are "
+    "still served, which can push utilization above 100 % in the hour of closing.",
+    "queue-heatmap": "Walk-ins waiting (time average) in each hour of each measured working "
+    "day, averaged over replications. A dark column on every day points to the hourly "
+    "staffing profile; darkening down the rows points to work carried over from day to day.",
+    "backlog": "Records filed but not yet resolved at the close of each working day (mean over "
+    "replications, band: 95 % interval). A level line means the staff keep up; a rising line "
+    "is a backlog that grows every day, whatever the waits at the desk show. Warm-up days are "
+    "shaded.",
+    "on-time": "For each procedure (with its statutory deadline), the share of resolved "
+    "records returned on time, with its 95 % interval, coloured by that procedure's own verdict "
+    "against the on-time target (red dashed line).",
+    "staffing-curve": "Each target's KPI against the number of staff on the sized desks. Dots "
+    "are simulated candidates (coloured by verdict, whiskers: 95 % intervals; labels give the "
+    "staff per desk group), the red dashed line the target, the star the answer, the grey "
+    "dotted line the lower bound (offered load). Dotted stretches of the curve were not "
+    "simulated.",
+    "compare": "Each panel one KPI, each row one scenario: dot the mean, whisker the 95 % "
+    "interval, red dashed line the target. With two scenarios the panel title gives the paired "
+    "difference B − A and its interval: it is a real difference when that interval excludes 0, "
+    "even where the whiskers overlap, because both scenarios saw the same citizens.",
+}
+
+
+# -- scenario and model description -------------------------------------------------------
+
+
+def _dist(d: Any) -> str:
+    if d is None:
+        return "–"
+    data = d.model_dump(by_alias=True) if hasattr(d, "model_dump") else dict(d)
+    kind = data.pop("dist", "?")
+    if "values" in data:
+        return f"{kind} ({len(data['values'])} values, mean {_num(d.mean)})"
+    return f"{kind} (" + ", ".join(f"{k} {v:g}" for k, v in data.items()) + ")"
+
+
+def _deadline(days: int) -> str:
+    return "same day" if days == 0 else f"{days} working day{'s' if days != 1 else ''}"
+
+
+def _sources(sc: Scenario) -> str:
+    if not sc.source:
+        return "<p>The scenario names no source: every value is an assumption.</p>"
+    rows = []
+    for label in sc.source:
+        rows.append((f"[{label}]", DOMAIN_LABELS.get(label, "a citation given by the scenario")))
+    return _table(("label (DOMAIN.md)", "what it reports"), rows)
+
+
+def scenario_section(sc: Scenario) -> str:
+    """The scenario as tables: commune, calendar, demand, staff, procedures, targets."""
+    cal = sc.calendar
+    sessions = "open 24 h (continuous)" if cal.type == "continuous" else ", ".join(cal.sessions)
+    channels = ", ".join(
+        f"{c.replace('_', '-')} {100 * s:.0f} %" for c, s in sc.demand.channels.as_dict().items()
+    )
+    general = [
+        (
+            "commune class",
+            f"{sc.commune.class_} (quota {sc.commune.quota:,.0f} records "
+            "per staff member per year)",
+        ),
+        (
+            "calendar",
+            f"{cal.type}; {', '.join(cal.weekdays)}; {sessions}; "
+            f"{cal.open_minutes_per_day} open minutes a day",
+        ),
+        ("same-day cut-off", cal.same_day_cutoff or "closing time"),
+        (
+            "horizon",
+            f"{sc.horizon.days} measured working days after {sc.horizon.warmup_days} warm-up days",
+        ),
+        ("demand", f"{sc.demand.records_per_day:g} records per working day; {channels}"),
+        ("priority citizens", f"{100 * sc.demand.priority_share:.0f} % of walk-ins"),
+        ("hourly profile", _profile_text(sc)),
+        (
+            "staff",
+            f"{sc.staff.total} center staff; "
+            + "; ".join(f"{d.name}: {d.count} ({', '.join(d.fields)})" for d in sc.staff.desks)
+            + f"; back office {sc.staff.back_office}; postal agents "
+            f"{sc.staff.postal_agents}",
+        ),
+    ]
+    procs = [
+        (
+            p.id,
+            p.field,
+            f"{100 * p.share:.0f} %",
+            _dist(p.intake_minutes),
+            _dist(p.processing_minutes),
+            _deadline(p.deadline_working_days),
+            f"{100 * p.reject_share:.0f} %",
+            ", ".join(p.channels) if p.channels else "all",
+        )
+        for p in sc.procedures
+    ]
+    targets = [(t.kpi, f"{_op(t.op)} {_num(t.threshold)}") for t in sc.targets]
+    from simulator.scenario import scenario_to_yaml
+
+    parts = [
+        "<h2>Scenario</h2>",
+        f"<p>{_e(sc.description)}</p>" if sc.description else "",
+        _table(("item", "value"), general),
+        "<h3>Procedures</h3>",
+        _table(
+            (
+                "procedure",
+                "field",
+                "share",
+                "intake (min, at the desk)",
+                "processing (min, back office)",
+                "deadline",
+                "rejected",
+                "channels",
+            ),
+            procs,
+        ),
+    ]
+    if targets:
+        parts += ["<h3>Targets</h3>", _table(("kpi", "target"), targets)]
+    parts.append(
+        "<details><summary>The resolved scenario (as stored in scenario.yaml)</summary>"
+        f"<pre>{_e(scenario_to_yaml(sc))}</pre></details>"
+    )
+    return "".join(parts)
+
+
+def _profile_text(sc: Scenario) -> str:
+    weights = sc.profile_weights()
+    if len(set(weights.values())) <= 1:
+        return "flat over the open hours"
+    total = sum(weights.values()) or 1.0
+    peak = max(weights, key=weights.get)
+    return (
+        f"{'office-default' if sc.demand.hourly_profile in (None, 'office-default') else 'custom'}"
+        f"; busiest hour {peak:02d}:00 ({100 * weights[peak] / total:.0f} % of a day's walk-ins)"
+    )
+
+
+def _features(sc: Scenario) -> tuple[list[str], list[str]]:
+    """(what this scenario switches on, simplifications that hold for it).
+
+    Read with ``getattr`` so that a report of an older or newer scenario
+    format still renders."""
+    on: list[str] = []
+    off: list[str] = []
+    demand, staff = sc.demand, sc.staff
+    if getattr(demand, "patience_minutes", None) is not None:
+        back = getattr(demand, "return_after_abandon_share", 0.0)
+        on.append(
+            f"walk-ins leave when their wait exceeds their patience "
+            f"({_dist(demand.patience_minutes)}); {100 * back:.0f} % of them come back the "
+            "next working day"
+        )
+    else:
+        off.append("no citizen leaves the queue (no patience set: no abandonment)")
+    fallback = getattr(demand, "online_fallback_share", 0.0)
+    if fallback:
+        on.append(f"{100 * fallback:.0f} % of would-be online filers walk in instead [TAN-THANH]")
+    if any(getattr(p, "rework", None) for p in sc.procedures):
+        on.append("incomplete dossiers are sent back and some return with a supplement")
+    else:
+        off.append("every dossier accepted at intake is complete (no rework)")
+    if any(getattr(p, "linked_steps", None) for p in sc.procedures):
+        on.append("interconnected procedures wait for steps at other agencies")
+    absence = getattr(staff, "absence_share", 0.0)
+    if absence:
+        on.append(f"each staff member is absent on {100 * absence:.0f} % of working days")
+    else:
+        off.append("staff are always present while open (no absences)")
+    if getattr(staff, "learning_curve", None) is not None:
+        lc = staff.learning_curve
+        on.append(
+            f"newly assigned staff are slower: times × {lc.initial_factor:g} on day one, "
+            f"falling to × 1 after {lc.working_days} working days [TAN-THANH]"
+        )
+    if getattr(sc, "backlog", None):
+        n = sum(item.count for item in sc.backlog)
+        on.append(f"{n} records handed over from the district level on day one [HCMC-9]")
+    if getattr(sc, "disruptions", None):
+        on.append(
+            "outages: " + ", ".join(d.name for d in sc.disruptions) + " [TAN-THANH] [LAM-DONG]"
+        )
+    else:
+        off.append("no equipment, network or power outage")
+    off.append("weekends and holidays are not simulated: working days run back to back")
+    return on, off
+
+
+def model_description(
+    sc: Scenario,
+    *,
+    purpose: str,
+    experimentation: Sequence[tuple[str, str]],
+    versions: Mapping[str, str],
+    reproduce: str,
+) -> str:
+    """The STRESS-DES sections: objectives, logic, data, experimentation, implementation,
+    code access. ``experimentation`` lists (item, text) pairs specific to the kind of study."""
+    staff = ", ".join(f"{d.name} {d.count}" for d in sc.staff.desks)
+    slice_minutes = getattr(sc.staff, "back_office_slice_minutes", 15)
+    back_office = (
+        f"{sc.staff.back_office} dedicated back-office staff"
+        if sc.staff.back_office
+        else f"desk staff when no walk-in waits, in slices of {slice_minutes:g} minutes"
+    )
+    targets = "; ".join(f"{t.kpi} {_op(t.op)} {_num(t.threshold)}" for t in sc.targets) or "none"
+    on, off = _features(sc)
+
+    def dl(items: Sequence[tuple[str, str]]) -> str:
+        return (
+            "<dl class='stress'>"
+            + "".join(
+                f"<dt>{_e(k)}</dt><dd>{v if isinstance(v, _Raw) else _e(v)}</dd>" for k, v in items
+            )
+            + "</dl>"
+        )
+
+    version_text = ", ".join(
+        f"{k} {v}" for k, v in versions.items() if k not in ("platform", "cpus")
+    )
+    parts = [
+        "<h2>Model description (STRESS-DES)</h2>",
+        "<p class='small'>Organised like the STRESS-DES reporting checklist for discrete-event "
+        "simulation (Monks et al., 2019).</p>",
+        "<h3>1. Objectives</h3>",
+        dl(
+            [
+                ("Purpose", purpose),
+                (
+                    "Outputs",
+                    "walk-in wait (mean and percentiles), handle time at the desk, "
+                    "time in center, on-time share, records filed/completed/rejected/in progress/"
+                    "abandoned, staff utilization, records per staff-year, queue length; each "
+                    "as a mean over replications with a 95 % confidence interval",
+                ),
+                (
+                    "Experimentation aims",
+                    f"a verdict for each target: {targets}. A target "
+                    "passes when the whole interval meets it, fails when the whole interval "
+                    "misses it, and is inconclusive otherwise",
+                ),
+            ]
+        ),
+        "<h3>2. Logic</h3>",
+        dl(
+            [
+                (
+                    "Overview",
+                    "citizens file records by three channels (walk-in, online, "
+                    "postal) → walk-ins queue at a desk group covering the procedure's field → "
+                    "intake at the desk (the handle time) → records needing processing join the "
+                    "back-office queue → the result is returned; rejected records end at intake",
+                ),
+                ("Entities", "records (one filing of one procedure) and walk-in citizens"),
+                (
+                    "Activities",
+                    "intake at the desk (intake_minutes), back-office processing "
+                    "(processing_minutes), postal intake by the postal agents",
+                ),
+                (
+                    "Resources",
+                    f"desk groups: {staff}; back office: {back_office}; postal "
+                    f"agents: {sc.staff.postal_agents}",
+                ),
+                (
+                    "Queues",
+                    "walk-ins: priority citizens first, then first come first served, "
+                    "non-preemptive, at the desk group with the shortest expected wait; back "
+                    "office: earliest deadline first, worked only while open",
+                ),
+                (
+                    "Entry and exit",
+                    "walk-in and postal records arrive while open following "
+                    "the hourly profile (non-homogeneous Poisson process), online records around "
+                    "the clock; citizens queued at closing are still served; a record leaves at "
+                    "its result or its rejection",
+                ),
+                (
+                    "Switched on in this scenario",
+                    "; ".join(on)
+                    or "none of the optional "
+                    "mechanisms (abandonment, rework, absences, outages, handed-over backlog)",
+                ),
+                ("Simplifications", "; ".join(off)),
+            ]
+        ),
+        "<h3>3. Data</h3>",
+        _sources(sc),
+        dl(
+            [
+                (
+                    "Input parameters",
+                    "the tables of the Scenario section; times in minutes, "
+                    "deadlines in working days",
+                ),
+                (
+                    "Assumptions",
+                    "values that no source label above reports are the scenario "
+                    "author's assumptions (the scenario file's comments say which)",
+                ),
+                (
+                    "Pre-processing",
+                    "none: the scenario is validated and used as written, "
+                    "and stored resolved (after extends:) as scenario.yaml",
+                ),
+            ]
+        ),
+        "<h3>4. Experimentation</h3>",
+        dl(experimentation),
+        "<h3>5. Implementation</h3>",
+        dl(
+            [
+                ("Software", version_text),
+                (
+                    "Random sampling",
+                    "NumPy PCG64 generators, one per source of randomness "
+                    "(arrivals per channel, procedure mix, each procedure's times, ...), spawned "
+                    "from SeedSequence(seed, (replication, crc32(source name))): a replication is "
+                    "a pure function of (scenario, seed, replication), and changing staff never "
+                    "shifts the citizens (common random numbers)",
+                ),
+                (
+                    "Model execution",
+                    "SimPy discrete-event simulation (process interaction); "
+                    "replications may run in parallel processes without changing any number; "
+                    "percentiles from a log histogram with relative error below 0.25 %",
+                ),
+                ("System", f"{versions.get('platform', '?')}, {versions.get('cpus', '?')} CPUs"),
+            ]
+        ),
+        "<h3>6. Code access</h3>",
+        f"<p>pasc {_e(versions.get('pasc', '?'))}. To repeat: <code>{_e(reproduce)}</code>. "
+        "To redraw this report from its folder: <code>pasc report FOLDER</code>.</p>",
+    ]
+    return "".join(parts)
+
+
+# -- run reports --------------------------------------------------------------------------
+
+
+def _header(title: str, subtitle: str, meta: Mapping[str, Any]) -> str:
+    created = meta.get("created") or datetime.now().isoformat(timespec="seconds")
+    version_text = meta.get("versions", {}).get("pasc") or meta.get("pasc_version", "?")
+    return (
+        f"<h1>{_e(title)}</h1><p class='meta'>{_e(subtitle)} · created {_e(created)} · "
+        f"pasc {_e(version_text)}</p>"
+    )
+
+
+def _targets_table(targets: pd.DataFrame) -> str:
+    rows = [
+        (
+            r.kpi,
+            f"{_op(r.op)} {_num(r.threshold)}",
+            _num(r.mean),
+            _interval(r.ci_low, r.ci_high),
+            _Raw(_badge(r.verdict)),
+        )
+        for r in targets.itertuples()
+    ]
+    return _table(("kpi", "target", "mean", "95 % interval", "verdict"), rows, numeric=(1, 2, 3))
+
+
+def _verdict_banner(targets: pd.DataFrame) -> str:
+    if targets.empty:
+        return "<div class='banner inconclusive'>The scenario declares no targets.</div>"
+    overall = overall_verdict(list(targets["verdict"]))
+    counts = targets["verdict"].value_counts()
+    detail = ", ".join(f"{counts.get(v, 0)} {v}" for v in ("pass", "fail", "inconclusive"))
+    text = {
+        "pass": "Every target is met: each confidence interval lies on the right side.",
+        "fail": "At least one target is missed: its whole confidence interval is on the "
+        "wrong side.",
+        "inconclusive": "No target fails, but at least one interval straddles its threshold: "
+        "run more replications before deciding.",
+    }[overall]
+    return (
+        f"<div class='banner {overall}'>{_badge(overall)} {_e(text)} "
+        f"<span class='small'>({_e(detail)})</span></div>"
+    )
+
+
+def _kpi_table(summary: pd.DataFrame) -> str:
+    rows = [
+        (
+            r.kpi,
+            kpi_description(r.kpi),
+            _num(r.mean),
+            _interval(r.ci_low, r.ci_high),
+            _num(r.sd),
+            int(r.n),
+        )
+        for r in summary.itertuples()
+    ]
+    return _table(
+        ("kpi", "meaning", "mean", "95 % interval", "sd", "n"), rows, numeric=(2, 3, 4, 5)
+    )
+
+
+def run_images(result: RunResult) -> dict[str, bytes]:
+    """PNG bytes of every picture of a run, keyed as :data:`simulator.plots.RUN_FIGURES`."""
+    from simulator import plots
+
+    return {name: figure_png(fig) for name, fig in plots.run_figures(result).items()}
+
+
+def run_report_html(
+    result: RunResult,
+    *,
+    images: Mapping[str, bytes] | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> str:
+    """The HTML report of a run: verdicts, KPIs, pictures, scenario, STRESS-DES description.
+
+    ``images`` (name -> PNG bytes) default to :func:`run_images`; ``meta`` may
+    carry ``created`` and ``versions`` (as stored in ``run.json``), else the
+    current ones are used.
+    """
+    from simulator import plots
+
+    meta = dict(meta or {})
+    versions = meta.get("versions") or software_versions()
+    sc = result.scenario
+    images = run_images(result) if images is None else images
+    targets = result.targets()
+    pictures = [
+        _img(images[name], title, CAPTIONS[name])
+        for name, title in plots.RUN_FIGURES.items()
+        if name in images
+    ]
+    if not pictures:
+        pictures = ["<p>No pictures: the run kept no per-record table (--no-records).</p>"]
+    experimentation = [
+        (
+            "Initialisation",
+            f"the center starts empty and idle; {sc.horizon.warmup_days} "
+            "warm-up working days are simulated first and not measured",
+        ),
+        (
+            "Run length",
+            f"{sc.horizon.days} measured working days per replication "
+            f"({sc.calendar.open_minutes_per_day} open minutes a day)",
+        ),
+        (
+            "Estimation",
+            f"{result.replications} independent replications; each KPI's mean "
+            "with a 95 % Student-t confidence interval across replications",
+        ),
+        (
+            "Seeds",
+            f"seed {result.seed}; replication i uses replication index i "
+            f"(0 … {result.replications - 1})",
+        ),
+    ]
+    body = [
+        _header(
+            f"Run report: {sc.name}",
+            f"{result.replications} replications × {sc.horizon.days} working days "
+            f"(+{sc.horizon.warmup_days} warm-up), seed {result.seed}",
+            meta,
+        ),
+        "<h2>Targets</h2>",
+        _verdict_banner(targets),
+        _targets_table(targets) if len(targets) else "",
+        "<h2>KPIs</h2>",
+        "<p class='small'>Mean over replications and 95 % confidence interval of the mean; "
+        "sd is the spread between replications, n the replications where the KPI is "
+        "defined.</p>",
+        _kpi_table(result.summary()),
+        "<h2>Pictures</h2>",
+        *pictures,
+        scenario_section(sc),
+        model_description(
+            sc,
+            purpose=f"judge whether the service center {sc.name} ({sc.commune.class_}) meets "
+            f"its service targets with {sc.staff.total} center staff, and at what productivity",
+            experimentation=experimentation,
+            versions=versions,
+            reproduce=f"pasc run scenario.yaml -r {result.replications} --seed {result.seed}",
+        ),
+    ]
+    return _page(f"pasc run report: {sc.name}", body)
+
+
+def _write_text_atomically(path: Path, text: str | bytes) -> None:
+    """Replace ``path`` in one step, so a reader never sees half a file."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        # mkstemp makes the file private (0600); give it the mode any other file gets.
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _write_images(folder: Path, images: Mapping[str, bytes]) -> None:
+    for name, png in images.items():
+        _write_text_atomically(folder / f"{name}.png", png)
+
+
+def write_run_report(
+    result: RunResult, folder: Path, meta: Mapping[str, Any] | None = None
+) -> Path:
+    """Save the run's pictures as ``<name>.png`` and ``report.html`` in ``folder``."""
+    folder = Path(folder)
+    images = run_images(result)
+    _write_images(folder, images)
+    path = folder / REPORT_FILE
+    _write_text_atomically(path, run_report_html(result, images=images, meta=meta))
+    return path
+
+
+# -- sizing reports -----------------------------------------------------------------------
+
+
+def sizing_report_html(
+    result: SizingResult,
+    *,
+    images: Mapping[str, bytes] | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> str:
+    """The HTML report of ``pasc size``: the answer, the staffing curve (table and picture),
+    the scenario and the STRESS-DES description."""
+    from simulator import plots
+
+    meta = dict(meta or {})
+    versions = meta.get("versions") or software_versions()
+    sc = result.scenario
+    if images is None:
+        images = {"staffing-curve": figure_png(plots.staffing_curve(result))}
+    seed = getattr(result, "seed", None) or meta.get("seed") or sc.seed
+    if result.answer is None:
+        banner = (
+            f"<div class='banner fail'>{_badge('fail')} No answer: {_e(result.explanation)}</div>"
+        )
+    else:
+        banner = f"<div class='banner pass'>{_badge('pass')} {_e(result.explanation)}</div>"
+
+    def sized(c) -> int:  # staff on the sized desk groups; the others stay fixed
+        return sum(c.staff[d] for d in result.desks)
+
+    curve = sorted(result.curve, key=lambda c: (sized(c), tuple(c.staff.values())))
+    header = ["staff: " + " / ".join(result.desks), "total", "reps"] + [
+        f"{t.kpi} {_op(t.op)} {_num(t.threshold)}" for t in sc.targets
+    ]
+    rows = []
+    for c in curve:
+        chosen = result.answer is not None and all(
+            c.staff.get(d) == n for d, n in result.answer.items()
+        )
+        cells: list[Any] = [
+            ("→ " if chosen else "") + " / ".join(str(c.staff[d]) for d in result.desks),
+            sized(c),
+            c.replications,
+        ]
+        for r in c.targets.itertuples():
+            cells.append(
+                _Raw(f"{_num(r.mean)} ({_interval(r.ci_low, r.ci_high)}) {_badge(r.verdict)}")
+            )
+        rows.append(cells)
+    bounds = _table(
+        ("desk group", "lower bound (offered load)", "analytic estimate (Erlang C)", "answer"),
+        [
+            (
+                d,
+                result.lower_bound.get(d, "–"),
+                result.analytic_estimate.get(d, "–"),
+                "–" if result.answer is None else result.answer.get(d, "–"),
+            )
+            for d in result.desks
+        ],
+        numeric=(1, 2, 3),
+    )
+    reps = sorted({c.replications for c in result.curve})
+    experimentation = [
+        (
+            "Initialisation",
+            f"each candidate starts empty; {sc.horizon.warmup_days} warm-up "
+            "working days are not measured",
+        ),
+        ("Run length", f"{sc.horizon.days} measured working days per replication"),
+        (
+            "Estimation",
+            f"{', '.join(map(str, reps))} replications per candidate (more when a "
+            "verdict is inconclusive); 95 % Student-t intervals; a candidate passes when every "
+            "target passes",
+        ),
+        (
+            "Search",
+            "from the offered-load lower bound, check that the targets are reachable "
+            "at the staff limit, add one staff member where it reduces the shortfall most, then "
+            "trim any staff member the targets do not need",
+        ),
+        (
+            "Seeds",
+            f"seed {seed} for every candidate (common random numbers: every candidate "
+            "sees the same citizens)",
+        ),
+    ]
+    body = [
+        _header(
+            f"Sizing report: {sc.name}",
+            f"sizing {', '.join(result.desks)} against {len(sc.targets)} targets",
+            meta,
+        ),
+        "<h2>Answer</h2>",
+        banner,
+        bounds,
+        "<h2>Staffing curve</h2>",
+        "<p class='small'>Each simulated candidate: target KPI mean (95 % interval) and "
+        "verdict; → marks the answer.</p>",
+        _table(header, rows, numeric=(1, 2)),
+        *(_img(png, "Staffing curve", CAPTIONS["staffing-curve"]) for name, png in images.items()),
+        scenario_section(sc),
+        model_description(
+            sc,
+            purpose=f"find the smallest staffing of {', '.join(result.desks)} at {sc.name} "
+            "that meets every service target",
+            experimentation=experimentation,
+            versions=versions,
+            reproduce=f"pasc size scenario.yaml --seed {seed}",
+        ),
+    ]
+    return _page(f"pasc sizing report: {sc.name}", body)
+
+
+def write_sizing_report(
+    result: SizingResult, folder: Path, meta: Mapping[str, Any] | None = None
+) -> Path:
+    """Save ``staffing-curve.png`` and ``report.html`` in ``folder``."""
+    from simulator import plots
+
+    folder = Path(folder)
+    images = {"staffing-curve": figure_png(plots.staffing_curve(result))}
+    _write_images(folder, images)
+    path = folder / REPORT_FILE
+    _write_text_atomically(path, sizing_report_html(result, images=images, meta=meta))
+    return path
+
+
+# -- comparison reports -------------------------------------------------------------------
+
+
+def comparison_report_html(
+    comparison: Comparison,
+    *,
+    images: Mapping[str, bytes] | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> str:
+    """The HTML report of ``pasc compare``: KPIs side by side, paired differences,
+    target verdicts per scenario, the comparison picture and each scenario's sources."""
+    from simulator import plots
+
+    meta = dict(meta or {})
+    versions = meta.get("versions") or software_versions()
+    labels = comparison.labels
+    if images is None:
+        images = {"compare": figure_png(plots.compare_kpis(comparison))}
+    wide = comparison.side_by_side()
+    diffs = comparison.differences()
+    header = ["kpi"] + [f"{label}: mean (95 % interval)" for label in labels]
+    header += [f"{label} − {labels[0]} (paired)" for label in labels[1:]]
+    rows = []
+    for r in wide.to_dict("records"):
+        cells: list[Any] = [r["kpi"]]
+        for label in labels:
+            mean, low, high = (r[f"{label}.{c}"] for c in ("mean", "ci_low", "ci_high"))
+            cells.append(f"{_num(mean)} ({_interval(low, high)})")
+        for label in labels[1:]:
+            d = diffs[(diffs["scenario"] == label) & (diffs["kpi"] == r["kpi"])]
+            if d.empty:
+                cells.append("–")
+            else:
+                x = d.iloc[0]
+                cells.append(
+                    f"{_signed(x['mean'])} ({_signed(x['ci_low'])} to {_signed(x['ci_high'])})"
+                )
+        rows.append(cells)
+    targets = comparison.targets()
+    target_rows = [
+        (
+            r.scenario,
+            r.kpi,
+            f"{_op(r.op)} {_num(r.threshold)}",
+            _num(r.mean),
+            _interval(r.ci_low, r.ci_high),
+            _Raw(_badge(r.verdict)),
+        )
+        for r in targets.itertuples()
+    ]
+    scenario_rows = [
+        (
+            label,
+            r.scenario.description or "–",
+            ", ".join(r.scenario.source) or "–",
+            r.scenario.staff.total,
+        )
+        for label, r in zip(labels, comparison.results, strict=True)
+    ]
+    experimentation = [
+        (
+            "Initialisation and run length",
+            "; ".join(
+                f"{label}: {r.scenario.horizon.warmup_days} warm-up + "
+                f"{r.scenario.horizon.days} measured working days"
+                for label, r in zip(labels, comparison.results, strict=True)
+            ),
+        ),
+        (
+            "Estimation",
+            f"{comparison.replications} replications per scenario; 95 % "
+            "Student-t intervals; differences from the per-replication differences (paired)",
+        ),
+        (
+            "Seeds",
+            f"seed {comparison.seed} for every scenario: replication i of each sees "
+            "the same citizens wherever the demand is the same (common random numbers)",
+        ),
+    ]
+    body = [
+        _header(
+            "Comparison report: " + " vs ".join(labels),
+            f"{len(labels)} scenarios, {comparison.replications} replications each, "
+            f"seed {comparison.seed}",
+            meta,
+        ),
+        "<h2>Scenarios</h2>",
+        _table(("scenario", "description", "sources", "center staff"), scenario_rows, numeric=(3,)),
+        "<h2>KPIs side by side</h2>",
+        "<p class='small'>A paired difference whose interval excludes 0 is a real "
+        "difference, even when the two scenarios' own intervals overlap: both saw the same "
+        "citizens.</p>",
+        _table(header, rows),
+        "<h2>Targets</h2>",
+        _table(("scenario", "kpi", "target", "mean", "95 % interval", "verdict"), target_rows)
+        if target_rows
+        else "<p>No scenario declares targets.</p>",
+        "<h2>Picture</h2>",
+        *(_img(png, "Scenarios compared", CAPTIONS["compare"]) for png in images.values()),
+        "<h2>Data sources</h2>",
+        *(
+            f"<h3>{_e(label)}</h3>{_sources(r.scenario)}"
+            for label, r in zip(labels, comparison.results, strict=True)
+        ),
+        "<h2>Experimentation and implementation</h2>",
+        "<dl class='stress'>"
+        + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in experimentation)
+        + "</dl>",
+        f"<p>Software: {_e(', '.join(f'{k} {v}' for k, v in versions.items()))}.</p>",
+        f"<p>To repeat: <code>pasc compare {_e(' '.join(f'{x}.yaml' for x in labels))} "
+        f"-r {comparison.replications} --seed {comparison.seed}</code> (the scenarios are "
+        "stored in this folder).</p>",
+    ]
+    return _page("pasc comparison report", body)
+
+
+def _signed(x: Any) -> str:
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return "–"
+    if math.isnan(x):
+        return "–"
+    text = _num(abs(x))
+    if text.strip("0.,") == "":  # rounds to zero: no sign (floating noise of a sum)
+        return text
+    return ("+" if x >= 0 else "−") + text
+
+
+def write_comparison_report(
+    comparison: Comparison, folder: Path, meta: Mapping[str, Any] | None = None
+) -> Path:
+    """Save ``compare.png`` and ``report.html`` in ``folder``."""
+    from simulator import plots
+
+    folder = Path(folder)
+    images = {"compare": figure_png(plots.compare_kpis(comparison))}
+    _write_images(folder, images)
+    path = folder / REPORT_FILE
+    _write_text_atomically(path, comparison_report_html(comparison, images=images, meta=meta))
+    return path
+
+
+# -- reading folders back -----------------------------------------------------------------
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportError(f"{path}: expected a file, found none") from None
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{path}: expected JSON, found an error at line {exc.lineno}") from None
+
+
+def _read_csv(path: Path, required: bool = True, **kw: Any) -> pd.DataFrame | None:
+    if not path.exists():
+        if required:
+            raise ReportError(f"{path}: expected a file, found none")
+        return None
+    try:
+        return pd.read_csv(path, **kw)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
+        raise ReportError(f"{path}: expected a CSV table, found {exc}") from None
+
+
+def _read_scenario(path: Path) -> Scenario:
+    from simulator.scenario import ScenarioError, load_scenario
+
+    if not path.exists():
+        raise ReportError(f"{path}: expected a file, found none")
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        raise ReportError(exc.message()) from None
+
+
+def load_run_folder(folder: str | Path) -> tuple[RunResult, dict[str, Any]]:
+    """A :class:`~simulator.results.RunResult` and ``run.json`` from a run folder.
+
+    Summary and verdicts are recomputed from ``kpis.csv`` (the same numbers as
+    ``summary.csv``); records, hourly and daily tables are read when present.
+    """
+    from simulator.results import RunResult
+
+    folder = Path(folder)
+    meta = _read_json(folder / "run.json")
+    sc = _read_scenario(folder / "scenario.yaml")
+    kpis = _read_csv(folder / "kpis.csv")
+    if "replication" not in kpis.columns:
+        raise ReportError(
+            f"{folder / 'kpis.csv'}: expected a 'replication' column, found "
+            f"{', '.join(map(str, kpis.columns[:5]))}"
+        )
+    records = _read_csv(folder / "records.csv.gz", required=False)
+    if records is not None and "on_time" in records.columns:
+        # CSV turns True/False/None into strings or floats; back to booleans (None stays NaN).
+        records["on_time"] = records["on_time"].map(
+            {True: True, False: False, "True": True, "False": False}
+        )
+    result = RunResult(
+        scenario=sc,
+        seed=int(meta.get("seed", sc.seed)),
+        replications=int(meta.get("replications", len(kpis))),
+        kpis=kpis,
+        records_table=records,
+        hourly_table=_read_csv(folder / "hourly.csv", required=False),
+        daily_table=_read_csv(folder / "daily.csv", required=False),
+    )
+    return result, meta
+
+
+def load_sizing_folder(folder: str | Path) -> tuple[SizingResult, dict[str, Any]]:
+    """A :class:`~simulator.sizing.SizingResult` rebuilt from ``size.json`` and the scenario."""
+    from simulator.results import target_table
+    from simulator.sizing import Candidate, SizingResult
+
+    folder = Path(folder)
+    meta = _read_json(folder / "size.json")
+    sc = _read_scenario(folder / "scenario.yaml")
+    try:
+        curve = []
+        for row in meta["curve"]:
+            summary = pd.DataFrame(
+                [
+                    {"kpi": k, **{c: _nan(v.get(c)) for c in ("mean", "ci_low", "ci_high")}}
+                    for k, v in row["kpis"].items()
+                ],
+                columns=["kpi", "mean", "ci_low", "ci_high"],
+            )
+            targets = target_table(sc.targets, summary)
+            curve.append(Candidate(dict(row["staff"]), int(row["replications"]), summary, targets))
+        result = SizingResult(
+            scenario=sc,
+            desks=list(meta["lower_bound"]),
+            answer=meta["answer"],
+            binding_target=meta.get("binding_target"),
+            curve=curve,
+            lower_bound=dict(meta["lower_bound"]),
+            analytic_estimate=dict(meta.get("analytic_estimate") or {}),
+            unreachable=list(meta.get("unreachable_targets") or []),
+            explanation=meta.get("explanation", ""),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ReportError(
+            f"{folder / 'size.json'}: expected the pasc size --json shape, found a problem "
+            f"with {exc}"
+        ) from None
+    return result, meta
+
+
+def _nan(x: Any) -> float:
+    return math.nan if x is None else float(x)
+
+
+def load_comparison_folder(folder: str | Path) -> tuple[Comparison, dict[str, Any]]:
+    """A :class:`~simulator.compare.Comparison` from ``compare.json``, the stored scenarios
+    and the per-replication ``kpis.csv``."""
+    from simulator.compare import Comparison
+    from simulator.results import RunResult
+
+    folder = Path(folder)
+    meta = _read_json(folder / "compare.json")
+    kpis = _read_csv(folder / "kpis.csv")
+    labels = list(meta.get("scenarios") or [])
+    if not labels or "scenario" not in kpis.columns:
+        raise ReportError(
+            f"{folder / 'compare.json'}: expected a 'scenarios' list and kpis.csv with a "
+            "'scenario' column, found neither"
+        )
+    results = []
+    for i, label in enumerate(labels):
+        sc = _read_scenario(folder / "scenarios" / f"{i + 1}-{label}.yaml")
+        mine = kpis[kpis["scenario"] == label].drop(columns="scenario").dropna(axis=1, how="all")
+        results.append(
+            RunResult(
+                scenario=sc,
+                seed=int(meta["seed"]),
+                replications=int(meta["replications"]),
+                kpis=mine.reset_index(drop=True),
+            )
+        )
+    return Comparison(results, labels, int(meta["seed"]), int(meta["replications"])), meta
+
+
+def _environment(folder: Path) -> dict[str, Any]:
+    path = folder / ENVIRONMENT_FILE
+    return _read_json(path) if path.exists() else {}
+
+
+def folder_kind(folder: str | Path) -> str:
+    """``run``, ``size`` or ``compare``, from the JSON file the folder holds."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ReportError(f"{folder}: expected a run folder, found no such folder")
+    for kind, name in (("run", "run.json"), ("size", "size.json"), ("compare", "compare.json")):
+        if (folder / name).exists():
+            return kind
+    raise ReportError(
+        f"{folder}: expected a run folder (with run.json, size.json or compare.json), "
+        "found none of them"
+    )
+
+
+def rebuild_report(folder: str | Path) -> Path:
+    """Draw the pictures and ``report.html`` of a run, sizing or comparison folder again
+    from its files (no simulation is run); return the report's path."""
+    folder = Path(folder)
+    kind = folder_kind(folder)
+    environment = _environment(folder)
+    if kind == "run":
+        result, meta = load_run_folder(folder)
+        return write_run_report(result, folder, {**meta, **environment})
+    if kind == "size":
+        sizing, meta = load_sizing_folder(folder)
+        return write_sizing_report(sizing, folder, {**meta, **environment})
+    comparison, meta = load_comparison_folder(folder)
+    return write_comparison_report(comparison, folder, {**meta, **environment})
+
+
+def run_metadata() -> dict[str, Any]:
+    """What a folder's JSON keeps about the software and the moment of the run."""
+    return {
+        "created": datetime.now().isoformat(timespec="seconds"),
+        "versions": software_versions(),
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else "",
+    }
+
+
+__all__ = [
+    "CAPTIONS",
+    "DOMAIN_LABELS",
+    "ENVIRONMENT_FILE",
+    "REPORT_FILE",
+    "ReportError",
+    "comparison_report_html",
+    "figure_png",
+    "folder_kind",
+    "load_comparison_folder",
+    "load_run_folder",
+    "load_sizing_folder",
+    "model_description",
+    "rebuild_report",
+    "run_images",
+    "run_metadata",
+    "run_report_html",
+    "scenario_section",
+    "sizing_report_html",
+    "software_versions",
+    "write_comparison_report",
+    "write_run_report",
+    "write_sizing_report",
+]
