@@ -23,7 +23,6 @@ from simulator.results import kpi_frame, t_prediction_interval
 from simulator.runner import run_replications
 from simulator.scenario import Scenario
 
-
 EMPIRICAL_FROM = 40
 
 

@@ -22,16 +22,22 @@ def _province():
 
 
 def _run(routing, reps=6):
-    return [simulate_province(_province(), seed=4, replication=r, routing=routing)
-            for r in range(reps)]
+    return [
+        simulate_province(_province(), seed=4, replication=r, routing=routing) for r in range(reps)
+    ]
 
 
 def test_routing_conserves_records_across_the_province():
     for out in _run(RoutingRule(threshold_minutes=10, willing_share=0.8)):
         k = {cid: o.kpis for cid, o in out.items()}
         filed = sum(v["records_filed"] for v in k.values())
-        ended = sum(v["records_completed"] + v["records_rejected"] + v["records_in_progress"]
-                    + v["records_abandoned"] for v in k.values())
+        ended = sum(
+            v["records_completed"]
+            + v["records_rejected"]
+            + v["records_in_progress"]
+            + v["records_abandoned"]
+            for v in k.values()
+        )
         assert filed == ended
         assert k["crowded"]["records_routed_out"] == k["quiet"]["records_routed_in"] > 0
         assert k["far"]["records_routed_in"] == k["far"]["records_routed_out"] == 0
@@ -61,7 +67,8 @@ def test_without_routing_centers_are_independent_and_reproducible():
 
 def test_horizons_must_agree():
     sc = _province()
-    other = sc[1].scenario.model_copy(update={"horizon": sc[1].scenario.horizon.model_copy(
-        update={"days": 3})})
+    other = sc[1].scenario.model_copy(
+        update={"horizon": sc[1].scenario.horizon.model_copy(update={"days": 3})}
+    )
     with pytest.raises(ValueError, match="one horizon"):
         simulate_province([sc[0], ProvinceCenter("quiet", other)], seed=1, replication=0)

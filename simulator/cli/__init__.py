@@ -15,6 +15,7 @@ from simulator.cli.check import check
 from simulator.cli.report import compare, report
 from simulator.cli.run import run, schema, validate
 from simulator.cli.staffing import erlang, quota, size_cmd
+from simulator.cli.sweep import sweep
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,7 +24,7 @@ def main() -> None:
     """Simulate commune Public Administration Service Centers and size their staff."""
 
 
-for command in (run, validate, schema, erlang, size_cmd, quota, check, compare, report):
+for command in (run, validate, schema, erlang, size_cmd, quota, sweep, check, compare, report):
     main.add_command(command)
 
 __all__ = ["main"]

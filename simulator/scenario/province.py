@@ -196,15 +196,26 @@ def load_province(path: str | Path) -> Province:
     for cls, name in data["bases"].items():
         base_file = file.parent / name
         bases[cls] = base_file
-        try:
-            base_sc = load_scenario(base_file, overrides=overrides)
-        except ScenarioError as exc:
-            if base_file.is_file():
-                raise
+        if not base_file.is_file():
             raise ScenarioError(
                 file,
                 [Problem(f"bases.{cls}", f"expected an existing scenario file, found {name!r}")],
-            ) from exc
+            )
+        load_scenario(base_file)  # a mistake in the base itself names the base file
+        try:
+            base_sc = load_scenario(base_file, overrides=overrides)
+        except ScenarioError as exc:
+            # The base is valid alone: the province's overrides broke it.
+            raise ScenarioError(
+                file,
+                [
+                    Problem(
+                        p.path if p.path in ("seed", "replications") else f"overrides.{p.path}",
+                        f"{p.message} (applied to the {cls} base {name})",
+                    )
+                    for p in exc.problems
+                ],
+            ) from None
         base_raw[cls] = scenario_to_dict(base_sc)
 
     communes_value = data["communes"]
