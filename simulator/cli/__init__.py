@@ -12,6 +12,7 @@ from __future__ import annotations
 import click
 
 from simulator.cli.check import check
+from simulator.cli.province import province
 from simulator.cli.report import compare, report
 from simulator.cli.run import run, schema, validate
 from simulator.cli.staffing import erlang, quota, size_cmd
@@ -24,7 +25,19 @@ def main() -> None:
     """Simulate commune Public Administration Service Centers and size their staff."""
 
 
-for command in (run, validate, schema, erlang, size_cmd, quota, sweep, check, compare, report):
+for command in (
+    run,
+    validate,
+    schema,
+    erlang,
+    size_cmd,
+    quota,
+    sweep,
+    check,
+    compare,
+    report,
+    province,
+):
     main.add_command(command)
 
 __all__ = ["main"]

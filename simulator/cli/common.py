@@ -43,8 +43,11 @@ def load(path: str):
 
 
 def fmt(x: float | None, digits: int = 2) -> str:
+    """A number for a terminal table: thousands separated, no '-0.00'."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
+    if abs(x) < 0.5 * 10**-digits:
+        x = 0.0
     if abs(x) >= 1000:
         return f"{x:,.0f}"
     return f"{x:.{digits}f}" if abs(x) < 100 else f"{x:.1f}"

@@ -101,6 +101,8 @@ class Center:
         self.env = env if env is not None else simpy.Environment()
         # Where a walk-in goes when its own center is crowded (province models).
         self.router: Any = None
+        self.center_id = scenario.name
+        self.flows_to: dict[str, int] = {}  # walk-ins sent to each neighbour
         self.hours = OpeningHours(
             tuple(scenario.calendar.open_spans_minutes()), scenario.calendar.cutoff_minute
         )
@@ -287,6 +289,7 @@ class Center:
             if target is not None:
                 self.recorder.routed_out += 1
                 target.recorder.routed_in += 1
+                self.flows_to[target.center_id] = self.flows_to.get(target.center_id, 0) + 1
                 rec.proc = target.proc_index[self.sc.procedures[rec.proc].id]
                 rec.visit = 1  # one move at most
                 rec.queued = self.env.now

@@ -83,12 +83,30 @@ class NeighbourRouter:
         return best
 
 
+@dataclass
+class ProvinceOutput:
+    """One replication of a province: each center's output and the walk-in flows
+    between centers (origin id -> destination id -> walk-ins)."""
+
+    centers: dict[str, ReplicationOutput]
+    flows: dict[str, dict[str, int]]
+
+    def __getitem__(self, center_id: str) -> ReplicationOutput:
+        return self.centers[center_id]
+
+    def items(self):
+        return self.centers.items()
+
+    def values(self):
+        return self.centers.values()
+
+
 def simulate_province(
     centers: list[ProvinceCenter],
     seed: int,
     replication: int,
     routing: RoutingRule | None = None,
-) -> dict[str, ReplicationOutput]:
+) -> ProvinceOutput:
     """One replication of every center on one clock; ``routing=None`` keeps each
     citizen at home (the centers are then independent). KPIs per center gain
     ``records_routed_out`` and ``records_routed_in``."""
@@ -112,4 +130,4 @@ def simulate_province(
         result.kpis["records_routed_out"] = float(center.recorder.routed_out)
         result.kpis["records_routed_in"] = float(center.recorder.routed_in)
         out[cid] = result
-    return out
+    return ProvinceOutput(out, {cid: dict(c.flows_to) for cid, c in built.items()})
