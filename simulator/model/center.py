@@ -45,6 +45,8 @@ from simulator.scenario.models import CHANNELS, Scenario
 from simulator.streams import RandomStreams
 
 EPSILON = 1e-9
+#: Working days of filings drawn at once (bounded memory, few numpy calls).
+BLOCK_DAYS = 20
 
 
 class StaffPool:
@@ -206,21 +208,25 @@ class Center:
         deadline_days = np.asarray(self.deadline_days)
         timeout = env.timeout
         ids = self._ids
-        for day in range(self.total_days):
-            batch = gen.day(day)
-            measured = day * MINUTES_PER_DAY >= self.measure_from
-            if measured:
-                recorder.records_filed(len(batch))
-            due = self.hours.due_times(batch.times, deadline_days[batch.procedure])
+        for first in range(0, self.total_days, BLOCK_DAYS):
+            n_days = min(BLOCK_DAYS, self.total_days - first)
+            batch = gen.days(first, n_days)
+            times = batch.times
+            measured = times >= self.measure_from
+            recorder.records_filed(int(measured.sum()))
+            due = self.hours.due_times(times, deadline_days[batch.procedure])
+            days = (times // MINUTES_PER_DAY).astype(np.int64)
             extras = batch.extras()
-            for t, proc, prio, rej, intake, processing, due_t, extra in zip(
-                batch.times.tolist(),
+            for t, day, proc, prio, rej, intake, processing, due_t, meas, extra in zip(
+                times.tolist(),
+                days.tolist(),
                 batch.procedure.tolist(),
                 batch.priority.tolist(),
                 batch.rejected.tolist(),
                 batch.intake_minutes.tolist(),
                 batch.processing_minutes.tolist(),
                 due.tolist(),
+                measured.tolist(),
                 extras,
                 strict=True,
             ):
@@ -228,17 +234,7 @@ class Center:
                 if delay > 0:
                     yield timeout(delay)
                 rec = Record(
-                    next(ids),
-                    channel,
-                    proc,
-                    prio,
-                    t,
-                    day,
-                    intake,
-                    processing,
-                    rej,
-                    measured,
-                    due_t,
+                    next(ids), channel, proc, prio, t, day, intake, processing, rej, meas, due_t
                 )
                 if extra is not None:
                     (
@@ -251,9 +247,9 @@ class Center:
                     ) = extra
                     rec.steps = list(steps) if steps else None
                 receive(rec)
-            next_day = (day + 1) * MINUTES_PER_DAY
-            if next_day > env.now:
-                yield timeout(next_day - env.now)
+            block_end = (first + n_days) * MINUTES_PER_DAY
+            if block_end > env.now:
+                yield timeout(block_end - env.now)
             recorder.day_ended()
 
     def receiver(self, channel: int):
@@ -443,7 +439,8 @@ class Center:
         """
         env = self.env
         conditions = self.conditions
-        slice_minutes = self.slice_minutes
+        # Dedicated back-office staff have no walk-ins to look up for.
+        slice_minutes = self.slice_minutes if pool is not self.back_office else math.inf
         pool.in_hand[staff_id] = rec
         pool.busy += 1
         while True:
