@@ -63,6 +63,11 @@ class StaffPool:
         self.busy = 0  # staff currently working (desk or back office)
         self.busy_minutes = 0.0  # measured busy time while open
         self.in_hand: dict[int, Record] = {}
+        self.processes: list[simpy.Process] = []
+        # Desk staff doing back-office work who would put it down for a walk-in,
+        # with the time they started the current stretch of it.
+        self.interruptible: dict[int, tuple[simpy.Process, float]] = {}
+        self.chunk_start: dict[int, float] = {}
 
     def waiting(self) -> int:
         return len(self.priority_queue) + len(self.queue)
@@ -154,8 +159,7 @@ class Center:
                 env.process(self.filings(code, gen))
         self.hand_over_backlog(streams)
         for pool in self.desks:
-            for i in range(pool.count):
-                env.process(self.desk_staff(pool, i))
+            pool.processes = [env.process(self.desk_staff(pool, i)) for i in range(pool.count)]
         if self.back_office:
             for i in range(n_back):
                 env.process(self.back_office_staff(self.back_office, i))
@@ -184,9 +188,13 @@ class Center:
                 self.open = False
 
     def wake_everyone(self) -> None:
-        """Idle staff look again at their queues (opening, end of an outage, new day)."""
+        """Idle staff look again at their queues (opening, end of an outage, new day), and
+        officers busy in the back office are called for any walk-in left waiting."""
         for pool in self.pools():
             pool.wake_all()
+            if not self.conditions.desks_stopped:
+                for _ in range(min(pool.waiting(), len(pool.interruptible))):
+                    self.call_from_back_office(pool)
 
     def end_of_day_count(self) -> Generator[simpy.Event, Any, None]:
         """Records in the center at the end of each working day (for backlog plots)."""
@@ -302,6 +310,8 @@ class Center:
             )
         if pool.idle:
             pool.idle.pop().succeed()
+        elif pool.interruptible and not self.conditions.desks_stopped:
+            self.call_from_back_office(pool)
 
     def online_record_arrives(self, rec: Record) -> None:
         # The portal dossier is checked in the back office: its intake time is
@@ -430,31 +440,47 @@ class Center:
     def work_on(
         self, rec: Record, pool: StaffPool, staff_id: int
     ) -> Generator[simpy.Event, Any, None]:
-        """Back-office work on one record, in slices.
+        """Back-office work on one record, put down when a walk-in needs the desk.
 
-        Desk staff look up between slices: if a walk-in is waiting, or the
-        session has closed, or an outage stopped the work, the record goes
-        back to the backlog with the work left on it (walk-ins first;
-        back-office work only while open).
+        Desk staff look up from the dossier every ``back_office_slice_minutes``
+        (0: at once): if a walk-in is waiting and nobody else is free, they put
+        the record back in the backlog with the work left on it and serve the
+        citizen (walk-ins first). Rather than waking every officer at every
+        slice, an arriving walk-in asks the officer who looks up soonest to
+        stop at that moment (:meth:`call_from_back_office`). At closing the
+        work is put down until the next session (back-office work only while
+        open).
         """
         env = self.env
         conditions = self.conditions
-        # Dedicated back-office staff have no walk-ins to look up for.
-        slice_minutes = self.slice_minutes if pool is not self.back_office else math.inf
+        desk_officer = pool is not self.back_office
         pool.in_hand[staff_id] = rec
         pool.busy += 1
         while True:
             start = env.now
             factor = conditions.back_office_factor
-            elapsed = min(rec.remaining * factor, self.session_end - start, slice_minutes)
-            yield env.timeout(elapsed)
+            elapsed = min(rec.remaining * factor, self.session_end - start)
+            interrupted = False
+            if desk_officer:
+                pool.interruptible[staff_id] = (pool.processes[staff_id], start)
+                pool.chunk_start[staff_id] = start
+                try:
+                    yield env.timeout(elapsed)
+                except simpy.Interrupt:
+                    interrupted = True
+                    elapsed = env.now - start
+                pool.interruptible.pop(staff_id, None)
+                del pool.chunk_start[staff_id]
+            else:
+                yield env.timeout(elapsed)
             if start >= self.measure_from:
                 pool.busy_minutes += elapsed
             if self.recorder.keep_records:
                 self.recorder.busy_log.append((pool.name, start, start + elapsed))
             rec.remaining -= elapsed / factor
             if (
-                rec.remaining <= EPSILON
+                interrupted
+                or rec.remaining <= EPSILON
                 or not self.open
                 or pool.priority_queue
                 or pool.queue
@@ -501,6 +527,37 @@ class Center:
         heapq.heappush(pool.backlog, (rec.due, rec.id, rec))
         if self.open and pool.idle:
             pool.idle.pop().succeed()
+
+    def call_from_back_office(self, pool: StaffPool) -> None:
+        """Nobody is free for a new walk-in: the desk officer doing back-office work who
+        looks up soonest (at the end of their current slice) will put it down then,
+        if somebody is still waiting."""
+        now = self.env.now
+        slice_minutes = self.slice_minutes
+
+        def look_up_time(start: float) -> float:
+            if slice_minutes == 0:
+                return now
+            return start + math.ceil((now - start) / slice_minutes - EPSILON) * slice_minutes
+
+        staff_id = min(pool.interruptible, key=lambda i: look_up_time(pool.interruptible[i][1]))
+        process, start = pool.interruptible.pop(staff_id)  # one call per officer and slice
+
+        def look_up(_event: simpy.Event | None = None) -> None:
+            if pool.interruptible.get(staff_id, (None, start))[1] != start:
+                return
+            if pool.chunk_start.get(staff_id) != start:
+                return  # finished that stretch of work in the meantime
+            if pool.priority_queue or pool.queue:
+                process.interrupt("walk-in")
+            else:  # a colleague took the citizen: keep working, callable again
+                pool.interruptible[staff_id] = (process, start)
+
+        at = look_up_time(start)
+        if at <= now:
+            look_up()
+        else:
+            self.env.timeout(at - now).callbacks.append(look_up)
 
     def processing_done(self, rec: Record) -> None:
         """The center's own work is done: linked steps at other agencies, or resolved."""

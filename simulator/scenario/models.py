@@ -322,9 +322,9 @@ class Staff(_Model):
 
     Desk staff serve walk-ins first and work on back-office records when no
     walk-in is waiting, unless ``back_office`` gives dedicated staff for that.
-    Back-office work is done in slices of ``back_office_slice_minutes``: between
-    slices desk staff serve any walk-in who arrived meanwhile, and at closing
-    the work is put down until the next session. Postal agents (VNPost,
+    Desk staff doing back-office work look up every ``back_office_slice_minutes``
+    (0: at once) and put it down for a waiting walk-in when nobody else is
+    free; at closing the work is put down until the next session. Postal agents (VNPost,
     Viettel Post) take in postal records.
     """
 
@@ -339,9 +339,12 @@ class Staff(_Model):
         default=0.0, description="Chance that a staff member is absent on a given working day."
     )
     learning_curve: LearningCurve | None = None
-    back_office_slice_minutes: Annotated[float, Field(gt=0)] = Field(
+    back_office_slice_minutes: Annotated[float, Field(ge=0)] = Field(
         default=15.0,
-        description="Desk staff doing back-office work look up at the walk-in queue this often.",
+        description=(
+            "Desk staff doing back-office work look up at the walk-in queue this often "
+            "(0: a walk-in interrupts them at once)."
+        ),
     )
 
     @field_validator("desks")
