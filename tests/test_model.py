@@ -283,3 +283,26 @@ def test_hourly_utilization_agrees_with_the_kpi_when_open_all_day():
         assert group["utilization.desk"].mean() == pytest.approx(
             result.kpis.loc[rep, "utilization.desk"], rel=0.01
         )
+
+
+def test_desk_staff_put_back_office_work_down_for_walk_ins():
+    # Looking up at once (0) vs every 30 minutes: same citizens, same work.
+    at_once = simulator.run(
+        busy_office(staff={"back_office_slice_minutes": 0}), 4, seed=2, records=False
+    )
+    slow = simulator.run(
+        busy_office(staff={"back_office_slice_minutes": 30}), 4, seed=2, records=False
+    )
+    assert at_once.kpi("wait_minutes.mean")[0] < 0.7 * slow.kpi("wait_minutes.mean")[0]
+    # A walk-in never waits longer than one slice for an officer in the back office
+    # unless every officer is at the desk: the max wait grows with the slice.
+    assert at_once.kpi("wait_minutes.max")[0] < slow.kpi("wait_minutes.max")[0]
+    for result in (at_once, slow):
+        k = result.kpis
+        assert (
+            k["records_filed"]
+            == k["records_completed"]
+            + k["records_rejected"]
+            + k["records_in_progress"]
+            + k["records_abandoned"]
+        ).all()
