@@ -20,6 +20,7 @@ from peers import bare_simpy_mmc, ciw_mmc, theoretical_mean_wait
 
 from simulator.model import simulate_replication
 from simulator.scenario import load_scenario
+from simulator.scenario.examples import mmc_scenario
 
 
 def pasc_mmc(
@@ -32,23 +33,7 @@ def pasc_mmc(
     """The same queue as a pasc scenario: one replication of enough 24-hour days."""
     per_minute = rho * servers / mean_service
     days = max(1, round(customers / (per_minute * 1440)))
-    scenario = load_scenario(
-        {
-            "name": "bench-mm4",
-            "horizon": {"days": days},
-            "calendar": {"type": "continuous"},
-            "demand": {"records_per_day": per_minute * 1440},
-            "procedures": [
-                {
-                    "id": "p",
-                    "field": "f",
-                    "share": 1,
-                    "intake_minutes": {"dist": "exponential", "mean": mean_service},
-                }
-            ],
-            "staff": {"desks": [{"name": "desk", "count": servers, "fields": ["f"]}]},
-        }
-    )
+    scenario = load_scenario(mmc_scenario(servers, rho, mean_service, days=days, warmup_days=0))
     start = time.process_time()
     out = simulate_replication(scenario, seed, 0)
     seconds = time.process_time() - start

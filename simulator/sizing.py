@@ -389,6 +389,19 @@ def size(
     def full(staff: Staffing) -> Staffing:
         return {**fixed, **staff}
 
+    def no_answer(failing: list[str], why: str) -> SizingResult:
+        return SizingResult(
+            sc,
+            sized,
+            None,
+            None,
+            list(ev.candidates.values()),
+            lb,
+            estimate,
+            unreachable=failing,
+            explanation=why,
+        )
+
     with ReplicationPool(workers) as pool:
         ev = StaffingEvaluator(sc, seed, reps, max_reps, pool, progress)
         start = ev.evaluate([full(lb)])[0]
@@ -397,20 +410,11 @@ def size(
             top = ev.evaluate([full(ceiling)])[0]
             if not top.passes:
                 failing = top.not_passing()
-                return SizingResult(
-                    sc,
-                    sized,
-                    None,
-                    None,
-                    list(ev.candidates.values()),
-                    lb,
-                    estimate,
-                    unreachable=failing,
-                    explanation=(
-                        f"No staffing up to {limit} staff on {', '.join(sized)} meets every "
-                        f"target: {', '.join(failing)} still "
-                        f"{'fails' if len(failing) == 1 else 'fail'} at {ceiling}."
-                    ),
+                return no_answer(
+                    failing,
+                    f"No staffing up to {limit} staff on {', '.join(sized)} meets every "
+                    f"target: {', '.join(failing)} still "
+                    f"{'fails' if len(failing) == 1 else 'fail'} at {ceiling}.",
                 )
         current = lb
         cand = start
@@ -425,17 +429,9 @@ def size(
             current, cand = trials[best], cands[best]
         if not cand.passes:
             failing = cand.not_passing()
-            return SizingResult(
-                sc,
-                sized,
-                None,
-                None,
-                list(ev.candidates.values()),
-                lb,
-                estimate,
-                unreachable=failing,
-                explanation=f"The greedy search reached {limit} staff without meeting "
-                f"{', '.join(failing)}.",
+            return no_answer(
+                failing,
+                f"The greedy search reached {limit} staff without meeting {', '.join(failing)}.",
             )
         binding: dict[str, int] = {}
         while True:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.scenario import Scenario, deep_merge, load_scenario
+from simulator.scenario.examples import mmc_scenario
 
 
 def mmc_dict(
@@ -15,25 +16,19 @@ def mmc_dict(
     warmup_days: int = 3,
     **overrides: Any,
 ) -> dict[str, Any]:
-    """An M/M/c queue as a continuous-calendar scenario: Poisson walk-ins,
-    exponential desk time, one desk group of ``servers`` staff, utilization ``rho``."""
-    per_minute = rho * servers / mean_service
-    data = {
-        "name": "mmc",
-        "horizon": {"days": days, "warmup_days": warmup_days},
-        "calendar": {"type": "continuous"},
-        "demand": {"records_per_day": per_minute * 1440},
-        "procedures": [
-            {
-                "id": "p",
-                "field": "f",
-                "share": 1,
-                "intake_minutes": {"dist": "exponential", "mean": mean_service},
-            }
-        ],
-        "staff": {"desks": [{"name": "desk", "count": servers, "fields": ["f"]}]},
-    }
-    return deep_merge(data, overrides)
+    """An M/M/c queue as a continuous-calendar scenario (see simulator.scenario.examples)."""
+    return mmc_scenario(servers, rho, mean_service, days, warmup_days, **overrides)
+
+
+def assert_conserved(kpis) -> None:
+    """Every record filed is completed, rejected, in progress or abandoned."""
+    total = (
+        kpis["records_completed"]
+        + kpis["records_rejected"]
+        + kpis["records_in_progress"]
+        + kpis["records_abandoned"]
+    )
+    assert (kpis["records_filed"] == total).all(), "records are not conserved"
 
 
 def mmc(servers: int, rho: float, mean_service: float = 10.0, **kw: Any) -> Scenario:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from builders import busy_office_dict, mmc
+from builders import assert_conserved, busy_office_dict, mmc
 
 import simulator
 from simulator import analytic
@@ -21,13 +21,7 @@ from simulator.scenario import load_scenario
 def run(data: dict, reps: int = 4, seed: int = 3, records: bool = True):
     result = simulator.run(load_scenario(data), reps, seed=seed, records=records)
     k = result.kpis
-    total = (
-        k["records_completed"]
-        + k["records_rejected"]
-        + k["records_in_progress"]
-        + k["records_abandoned"]
-    )
-    assert (k["records_filed"] == total).all(), "records are not conserved"
+    assert_conserved(k)
     return result
 
 

@@ -66,7 +66,8 @@ def validate_scenario(raw: Mapping[str, Any], file: str | Path | None = None) ->
     return scenario
 
 
-def _read_yaml(file: Path) -> dict[str, Any]:
+def read_yaml_mapping(file: Path) -> dict[str, Any]:
+    """A YAML file's top-level mapping (safe_load), or ScenarioError naming the file."""
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -97,7 +98,7 @@ def _read_with_extends(file: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if resolved in chain:
         cycle = " -> ".join(p.name for p in (*chain, resolved))
         raise ScenarioError(file, [Problem("extends", f"expected no cycle, found {cycle}")])
-    data = _read_yaml(file)
+    data = read_yaml_mapping(file)
     parent = data.pop("extends", None)
     if parent is None:
         return data

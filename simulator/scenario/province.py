@@ -60,7 +60,7 @@ from typing import Any
 import yaml
 
 from simulator.scenario.errors import Problem, ScenarioError
-from simulator.scenario.loader import load_scenario, scenario_to_dict
+from simulator.scenario.loader import load_scenario, read_yaml_mapping, scenario_to_dict
 from simulator.scenario.models import COMMUNE_CLASSES, Scenario
 
 #: Records a year per 1,000 inhabitants when a commune gives population, not demand.
@@ -141,27 +141,6 @@ class Province:
         raise KeyError(commune_id)
 
 
-def _read_mapping(file: Path) -> dict[str, Any]:
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(file, [Problem("", "expected a file, found no such file")]) from None
-    except OSError as exc:
-        raise ScenarioError(file, [Problem("", f"cannot read the file: {exc.strerror}")]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
-        raise ScenarioError(
-            file, [Problem("", f"expected valid YAML, found a syntax error at {where}")]
-        ) from None
-    if not isinstance(data, dict):
-        found = "an empty file" if data is None else type(data).__name__
-        raise ScenarioError(file, [Problem("", f"expected a mapping at the top, found {found}")])
-    return data
-
-
 def is_province_file(path: str | Path) -> bool:
     """True when ``path`` is a YAML mapping with a ``communes`` key (a province file)."""
     try:
@@ -178,7 +157,7 @@ def load_province(path: str | Path) -> Province:
     position, commune id, column, expected, found).
     """
     file = Path(path)
-    data = _read_mapping(file)
+    data = read_yaml_mapping(file)
     problems = _top_level_problems(data)
     if problems:
         raise ScenarioError(file, problems)
