@@ -39,7 +39,7 @@ from pathlib import Path
 from simulator.backends import DaskBackend
 from simulator.model import simulate_replication
 from simulator.scenario import load_scenario
-from simulator.sweep import SweepPlan, plan_sweep, run_sweep
+from simulator.sweep import SizeOptions, SweepPlan, plan_sweep, run_sweep
 
 REPO = Path(__file__).resolve().parents[1]
 URBAN = REPO / "scenarios" / "quang-nam-urban-ward.yaml"
@@ -98,6 +98,12 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=40, help="communes to run (default 40)")
     parser.add_argument("--full", action="store_true", help="run all 3,321 communes")
     parser.add_argument("--seed", type=int, default=1, help="seed of the sample draw")
+    parser.add_argument(
+        "--sizing-sample",
+        type=int,
+        default=6,
+        help="communes to size for the national sizing estimate (0: skip)",
+    )
     args = parser.parse_args()
 
     load = os.getloadavg()[0]
@@ -149,6 +155,20 @@ def main() -> None:
     for workers in PROJECTED_WORKERS:
         eff = 1.0 if workers == 1 else efficiency
         print(f"   N = {workers:4d}: {hms(national_1 / (workers * eff)):>13}")
+
+    if args.sizing_sample > 0:
+        sizing = stratified_sample(
+            plan_sweep(NATIONAL, size=SizeOptions()), args.sizing_sample, args.seed
+        )
+        startup, wall = timed_sweep(sizing, 2)
+        scale = n_all / len(sizing.variants)
+        print(
+            f"\n4. National sizing (`pasc sweep ... --size`): MEASURED ON A SAMPLE of "
+            f"{len(sizing.variants)} communes on 2 workers: {wall:.1f} s "
+            f"(+{startup:.1f} s start-up), {wall / len(sizing.variants):.1f} s per commune; "
+            f"EXTRAPOLATED national ≈ {hms(wall * scale)} on 2 workers, "
+            f"≈ {hms(wall * scale * 2 / (8 * efficiency))} on 8"
+        )
 
 
 if __name__ == "__main__":
