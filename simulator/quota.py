@@ -87,7 +87,7 @@ def compare_quota(
     sizing = size(sc, max_staff=max_staff, replications=replications, workers=workers)
     reps = replications or sc.replications
     with ReplicationPool(workers) as pool:
-        ev = StaffingEvaluator(sc, sc.seed, reps, reps, pool, None)
+        ev = StaffingEvaluator(sc, sc.seed, reps, reps, pool, None, screen=False)
         at_quota = ev.evaluate([q_staffing])[0]
     rpsy_quota = _kpi(at_quota.summary, "records_per_staff_year")
     if sizing.answer is not None:

@@ -17,9 +17,11 @@ same three-valued verdicts as ``pasc run``:
 4. **Trim.** Remove one staff member from any group where the targets still
    pass without them; what fails on removal is the *binding* target.
 
-An ``inconclusive`` verdict (the interval straddles the threshold) is never
-guessed: the candidate gets more replications (doubling, up to
-``max_replications``); if still inconclusive it counts as not passing.
+Every candidate is first screened with 5 replications: one whose interval
+already misses a target is a valid ``fail`` and costs no more. The others get
+the full count. An ``inconclusive`` verdict (the interval straddles the
+threshold) is never guessed: the candidate gets more replications (doubling,
+up to ``max_replications``); if still inconclusive it counts as not passing.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from simulator.scenario import Scenario
 from simulator.scenario.models import CHANNELS
 
 Staffing = dict[str, int]
+#: Replications of a first look at each candidate (see StaffingEvaluator.evaluate).
+SCREENING_REPLICATIONS = 5
 WAIT_QUANTILES = {"wait_minutes.p50": 0.5, "wait_minutes.p90": 0.9, "wait_minutes.p95": 0.95}
 
 
@@ -289,8 +293,10 @@ class StaffingEvaluator:
         max_replications: int,
         pool: ReplicationPool,
         progress: Callable[[Candidate], None] | None,
+        screen: bool = True,
     ):
         self.sc, self.seed = sc, seed
+        self.screen = screen
         self.replications, self.max_replications = replications, max_replications
         self.pool, self.progress = pool, progress
         self.outputs: dict[tuple, list[ReplicationOutput]] = {}
@@ -313,7 +319,13 @@ class StaffingEvaluator:
         todo = [s for s in staffs if _key(s) not in self.candidates]
         todo = list({_key(s): s for s in todo}.values())
         scenarios = {_key(s): self.scenario_for(s) for s in todo}
-        reps = {_key(s): self.replications for s in todo}
+        # Screening: a few replications first. A candidate whose interval already
+        # misses a target (a valid 95 % verdict however few the replications) is
+        # done; the others go on to the full count.
+        first = (
+            min(SCREENING_REPLICATIONS, self.replications) if self.screen else (self.replications)
+        )
+        reps = {_key(s): first for s in todo}
         pending = todo
         while pending:
             jobs, owners = [], []
@@ -331,7 +343,10 @@ class StaffingEvaluator:
                 cand = self._judge(s, scenarios[k])
                 undecided = (cand.targets["verdict"] == "inconclusive").any()
                 failed = (cand.targets["verdict"] == "fail").any()
-                if undecided and not failed and reps[k] < self.max_replications:
+                if not failed and reps[k] < self.replications:
+                    reps[k] = self.replications
+                    still.append(s)
+                elif undecided and not failed and reps[k] < self.max_replications:
                     reps[k] = min(2 * reps[k], self.max_replications)
                     still.append(s)
                 else:
