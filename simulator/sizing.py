@@ -194,7 +194,7 @@ class DeskLoad:
 def desk_loads(sc: Scenario) -> dict[str, DeskLoad]:
     """Offered load per desk group; a field covered by several groups is split evenly."""
     open_minutes = sc.calendar.open_minutes_per_day
-    shares = sc.demand.channels.as_dict()
+    shares = sc.channel_shares()  # after the online fallback
     weights = sc.profile_weights()
     spans = sc.calendar.open_spans_minutes()
     hour_minutes: dict[int, int] = {}

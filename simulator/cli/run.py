@@ -12,6 +12,7 @@ from simulator.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_TARGET_FAILED,
     VERDICT_STYLE,
+    BadInput,
     fmt,
     load,
     out_root,
@@ -128,12 +129,19 @@ def validate(scenarios: tuple[str, ...]) -> None:
 
 @click.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
-def schema(output: str | None) -> None:
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+def schema(output: str | None, force: bool) -> None:
     """Print the JSON Schema of the scenario format (for editor completion)."""
     from simulator.scenario.schema import scenario_json_schema
 
     text = json.dumps(scenario_json_schema(), indent=2) + "\n"
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-    else:
+    if not output:
         click.echo(text, nl=False)
+        return
+    path = Path(output)
+    if path.exists() and not force:
+        raise BadInput(f"-o {path}: expected a new file, found an existing one (use --force)")
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"-o {path}: cannot write the file ({exc.strerror})") from None

@@ -33,6 +33,12 @@ class OpeningHours:
         return self.spans == ((0, MINUTES_PER_DAY),)
 
     @property
+    def receipt_cutoff(self) -> float:
+        """Filed at or after this minute of the day: received the next working day
+        (the same-day cut-off, and never later than closing)."""
+        return min(self.cutoff_minute, self.closing_minute)
+
+    @property
     def closing_minute(self) -> int:
         """When the last session of a day ends: results due 'today' are due then."""
         return self.spans[-1][1]
@@ -60,6 +66,16 @@ class OpeningHours:
                 return day * MINUTES_PER_DAY + max(a, minute)
         return (day + 1) * MINUTES_PER_DAY + self.spans[0][0]
 
+    def during_opening(self, t: float) -> float:
+        """The first open moment of ``t``'s working day at or after ``t``; a time after
+        that day's closing moves back to just before closing (a citizen coming back
+        "on day d" comes while the center is open on day d)."""
+        day = math.floor(t / MINUTES_PER_DAY)
+        base = day * MINUTES_PER_DAY
+        first, last = self.spans[0][0], self.spans[-1][1]
+        minute = min(max(t - base, first), last - 1e-6)
+        return self.next_open(base + minute)
+
     def due_time(self, filed: float, working_days: int) -> float:
         """When a record filed at ``filed`` is due.
 
@@ -68,14 +84,14 @@ class OpeningHours:
         closing. A result due in 0 working days is due at that day's closing.
         """
         day = math.floor(filed / MINUTES_PER_DAY)
-        if filed - day * MINUTES_PER_DAY >= self.cutoff_minute:
+        if filed - day * MINUTES_PER_DAY >= self.receipt_cutoff:
             day += 1
         return (day + working_days) * MINUTES_PER_DAY + self.closing_minute
 
     def due_times(self, filed: np.ndarray, working_days: np.ndarray) -> np.ndarray:
         """:meth:`due_time` for arrays of filing times and deadlines."""
         day = np.floor(filed / MINUTES_PER_DAY)
-        day += (filed - day * MINUTES_PER_DAY) >= self.cutoff_minute
+        day += (filed - day * MINUTES_PER_DAY) >= self.receipt_cutoff
         return (day + working_days) * MINUTES_PER_DAY + self.closing_minute
 
     def open_minutes_between(self, start_day: int, end_day: int) -> float:

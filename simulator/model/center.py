@@ -148,7 +148,7 @@ class Center:
         self._ids = itertools.count()
         # Records outside every queue: waiting for another agency, or for a
         # citizen to come back (supplement, or after leaving the queue).
-        self.outside: set[Record] = set()
+        self.outside: dict[Record, None] = {}  # insertion-ordered: deterministic output
         self.conditions = WorkingConditions(self, scenario, streams)
 
         env = self.env
@@ -161,8 +161,9 @@ class Center:
         for pool in self.desks:
             pool.processes = [env.process(self.desk_staff(pool, i)) for i in range(pool.count)]
         if self.back_office:
-            for i in range(n_back):
-                env.process(self.back_office_staff(self.back_office, i))
+            self.back_office.processes = [
+                env.process(self.back_office_staff(self.back_office, i)) for i in range(n_back)
+            ]
         if self.postal:
             for i in range(n_postal):
                 env.process(self.postal_agent(self.postal, i))
@@ -453,7 +454,6 @@ class Center:
         """
         env = self.env
         conditions = self.conditions
-        desk_officer = pool is not self.back_office
         pool.in_hand[staff_id] = rec
         pool.busy += 1
         while True:
@@ -461,18 +461,17 @@ class Center:
             factor = conditions.back_office_factor
             elapsed = min(rec.remaining * factor, self.session_end - start)
             interrupted = False
-            if desk_officer:
-                pool.interruptible[staff_id] = (pool.processes[staff_id], start)
-                pool.chunk_start[staff_id] = start
-                try:
-                    yield env.timeout(elapsed)
-                except simpy.Interrupt:
-                    interrupted = True
-                    elapsed = env.now - start
-                pool.interruptible.pop(staff_id, None)
-                del pool.chunk_start[staff_id]
-            else:
+            # While working, an arriving walk-in (desk officers only) or a change of
+            # conditions (an outage starts or ends) may interrupt this stretch.
+            pool.interruptible[staff_id] = (pool.processes[staff_id], start)
+            pool.chunk_start[staff_id] = start
+            try:
                 yield env.timeout(elapsed)
+            except simpy.Interrupt as stop:
+                interrupted = stop.cause == "walk-in"
+                elapsed = env.now - start
+            pool.interruptible.pop(staff_id, None)
+            del pool.chunk_start[staff_id]
             if start >= self.measure_from:
                 pool.busy_minutes += elapsed
             if self.recorder.keep_records:
@@ -606,7 +605,7 @@ class Center:
             self.recorder.queue_changed(self.env.now, -1)
             if rec.comes_back_after_abandon:
                 rec.comes_back_after_abandon = False  # comes back once at most
-                self.later(MINUTES_PER_DAY, rec, self._resubmitted, snap_to_open=True)
+                self.later(MINUTES_PER_DAY, rec, self._resubmitted, snap_to_open=True)  # next day
             else:
                 self.recorder.record_abandoned(rec, self.env.now)
 
@@ -616,11 +615,11 @@ class Center:
         """Run ``then(rec)`` after ``delay`` minutes (at the next opening if closed then)."""
         at = self.env.now + delay
         if snap_to_open:
-            at = self.hours.next_open(at)
-        self.outside.add(rec)
+            at = self.hours.during_opening(at)
+        self.outside[rec] = None
 
         def arrive(_event: simpy.Event) -> None:
-            self.outside.discard(rec)
+            self.outside.pop(rec, None)
             then(rec)
 
         self.env.timeout(at - self.env.now).callbacks.append(arrive)

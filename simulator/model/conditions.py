@@ -29,6 +29,18 @@ if TYPE_CHECKING:
     from simulator.model.record import Record
 
 
+def merge_windows(windows: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """(start, minutes) windows sorted, overlapping ones merged into one outage."""
+    merged: list[list[float]] = []
+    for start, minutes in sorted(windows):
+        end = start + minutes
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(a, b - a) for a, b in merged]
+
+
 class WorkingConditions:
     """Today's conditions at one center, updated by their own SimPy processes."""
 
@@ -91,9 +103,7 @@ class WorkingConditions:
                 repair = rng.exponential(outage.mean_repair_minutes)
                 events.append((t, repair))
                 t += repair
-        for start, minutes in sorted(events):
-            if start < env.now:
-                continue
+        for start, minutes in merge_windows(events):
             yield env.timeout(start - env.now)
             self._active.append(outage)
             self._update()
@@ -103,13 +113,24 @@ class WorkingConditions:
             self.center.wake_everyone()
 
     def _update(self) -> None:
+        before = (self.back_office_stopped, self.back_office_factor)
+        self._recompute()
+        if (self.back_office_stopped, self.back_office_factor) != before:
+            # Work in hand stops, or goes on at the new speed, from now on.
+            for pool in self.center.pools():
+                for staff_id in list(pool.interruptible):
+                    process, _ = pool.interruptible.pop(staff_id)
+                    process.interrupt("conditions")
+
+    def _recompute(self) -> None:
         desk_speed = min((o.speed for o in self._active if "desks" in o.affects), default=1.0)
         back_speed = min((o.speed for o in self._active if "back_office" in o.affects), default=1.0)
         self.desks_stopped = desk_speed == 0
         self.back_office_stopped = back_speed == 0
         self.desk_factor = self.learning_factor / (desk_speed or 1.0)
         self.back_office_factor = self.learning_factor / (back_speed or 1.0)
-        paused = any("online" in o.affects for o in self._active)
+        # The portal is either up or down: a slow-down does not hold filings.
+        paused = any("online" in o.affects and o.speed == 0 for o in self._active)
         if self.online_paused and not paused:
             held, self.held_online = self.held_online, []
             self.online_paused = False

@@ -89,13 +89,8 @@ def rate_pieces(
 
 
 def effective_channel_shares(scenario: Scenario) -> dict[str, float]:
-    """Channel shares after the online fallback: citizens without a VNeID level-2
-    account (or online payment) walk in instead of filing online [TAN-THANH]."""
-    shares = scenario.demand.channels.as_dict()
-    moved = shares["online"] * scenario.demand.online_fallback_share
-    shares["online"] -= moved
-    shares["walk_in"] += moved
-    return shares
+    """Channel shares after the online fallback (see :meth:`Scenario.channel_shares`)."""
+    return scenario.channel_shares()
 
 
 class FilingGenerator:

@@ -37,6 +37,7 @@ RECORD_COLUMNS = (
     "outcome",
     "on_time",
     "returned_minute",
+    "queued_minute",
 )
 
 
@@ -158,6 +159,7 @@ class Recorder:
                 outcome,
                 on_time,
                 returned,
+                rec.queued,
             )
         )
 

@@ -66,9 +66,15 @@ def hourly_frame(
         rep = first + i
         mine = records[(records["replication"] == rep) & (records["channel"] == "walk_in")]
         arrival = mine["arrival_minute"].to_numpy(dtype=float)
-        started = arrival + mine["wait_minutes"].to_numpy(dtype=float)
+        # Each walk-in waits from the last time it joined a queue until its desk
+        # service starts, it gives up (abandoned), or the run ends. (A citizen who
+        # queued twice, after a supplement or a day away, shows its last visit.)
+        queued = mine["queued_minute"].to_numpy(dtype=float)
+        started = queued + mine["wait_minutes"].to_numpy(dtype=float)
+        gave_up = (mine["outcome"] == "abandoned").to_numpy() & np.isnan(started)
+        started = np.where(gave_up, mine["resolved_minute"].to_numpy(dtype=float), started)
         started = np.where(np.isnan(started), days * MINUTES_PER_DAY, started)
-        queue = _spread_over_hours(arrival, started, n_bins) / HOUR
+        queue = _spread_over_hours(queued, started, n_bins) / HOUR
         arrivals = np.bincount(np.floor(arrival / HOUR).astype(np.int64), minlength=n_bins)
         data = {
             "replication": rep,

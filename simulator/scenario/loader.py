@@ -186,7 +186,7 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
                     f"found {p.field!r}",
                 )
             )
-    shares = sc.demand.channels.as_dict()
+    shares = sc.channel_shares()  # after the online fallback
     for ch in CHANNELS:
         if shares[ch] > 0 and not any(
             p.channels is None or ch in p.channels for p in sc.procedures
@@ -224,6 +224,25 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
                     f"expected a procedure id ({', '.join(ids)}), found {item.procedure!r}",
                 )
             )
+    total_days = sc.horizon.days + sc.horizon.warmup_days
+    names: list[str] = []
+    for i, outage in enumerate(sc.disruptions):
+        if outage.name in names:
+            problems.append(
+                Problem(
+                    f"disruptions.{i}.name", f"expected a unique name, found {outage.name!r} again"
+                )
+            )
+        names.append(outage.name)
+        for j, window in enumerate(outage.at):
+            if window.day >= total_days:
+                problems.append(
+                    Problem(
+                        f"disruptions.{i}.at.{j}.day",
+                        f"expected a working day below {total_days} (the horizon with warm-up), "
+                        f"found {window.day}",
+                    )
+                )
     for i, d in enumerate(sc.staff.desks):
         if d.name in RESERVED_DESK_NAMES:
             problems.append(

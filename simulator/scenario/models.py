@@ -97,7 +97,10 @@ class Calendar(_Model):
     )
     working_days_per_year: Annotated[int, Field(ge=1, le=366)] | None = Field(
         default=None,
-        description="Scales records_per_staff_year; default 250 (office) or 365 (continuous).",
+        description=(
+            "Scales records_per_staff_year; default 50 weeks x weekdays (250 for five) "
+            "or 365 (continuous)."
+        ),
     )
 
     @field_validator("weekdays")
@@ -159,7 +162,8 @@ class Calendar(_Model):
     def days_per_year(self) -> int:
         if self.working_days_per_year is not None:
             return self.working_days_per_year
-        return 365 if self.type == "continuous" else 250
+        # 50 working weeks (public holidays off): 250 days for a 5-day week.
+        return 365 if self.type == "continuous" else 50 * len(self.weekdays)
 
 
 class Commune(_Model):
@@ -208,7 +212,9 @@ class Demand(_Model):
         float, Field(gt=0, description="Mean records per working day over all channels.")
     ]
     hourly_profile: (
-        Literal["office-default", "flat"] | dict[int, Annotated[float, Field(ge=0)]] | None
+        Literal["office-default", "flat"]
+        | dict[Annotated[int, Field(ge=0, le=23)], Annotated[float, Field(ge=0)]]
+        | None
     ) = Field(
         default=None,
         description="office-default, flat, or {hour: weight}; default by calendar type.",
@@ -285,7 +291,7 @@ class Procedure(_Model):
     )
     deadline_working_days: Annotated[int, Field(ge=0)] = 0
     reject_share: Annotated[float, Field(ge=0, lt=1)] = 0.0
-    channels: list[Channel] | None = Field(
+    channels: Annotated[list[Channel], Field(min_length=1)] | None = Field(
         default=None, description="Channels this procedure may be filed by (default: all)."
     )
     rework: Rework | None = Field(
@@ -485,6 +491,15 @@ class Scenario(_Model):
         default_factory=list,
         description="Reported figures that `pasc check` compares with the simulation.",
     )
+
+    def channel_shares(self) -> dict[str, float]:
+        """Channel shares after the online fallback: citizens without a VNeID level-2
+        account (or online payment) walk in instead of filing online [TAN-THANH]."""
+        shares = self.demand.channels.as_dict()
+        moved = shares["online"] * self.demand.online_fallback_share
+        shares["online"] -= moved
+        shares["walk_in"] += moved
+        return shares
 
     def profile_weights(self) -> dict[int, float]:
         """Hourly arrival weights for walk-in and postal records."""

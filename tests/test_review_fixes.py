@@ -1,0 +1,140 @@
+"""Defects found in review, each pinned by a test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from builders import assert_conserved, busy_office, busy_office_dict
+from click.testing import CliRunner
+
+import simulator
+from simulator.cli import main
+from simulator.model.calendar import MINUTES_PER_DAY, OpeningHours
+from simulator.model.conditions import merge_windows
+from simulator.scenario import ScenarioError, load_scenario
+
+
+def test_overlapping_outage_windows_merge_into_one():
+    assert merge_windows([(480, 60), (510, 180), (900, 10)]) == [(480, 210), (900, 10)]
+
+
+def test_outage_stops_back_office_work_already_in_hand():
+    windows = [{"day": d, "start": "08:00", "minutes": 180} for d in range(12)]
+    sc = busy_office(
+        staff={"back_office": 3},
+        disruptions=[{"name": "sw", "affects": ["back_office"], "at": windows}],
+    )
+    result = simulator.run(sc, 3, seed=1)
+    hourly = result.hourly
+    during = hourly[hourly["hour"].isin([8, 9, 10])]["utilization.back-office"]
+    after = hourly[hourly["hour"].isin([13, 14, 15])]["utilization.back-office"]
+    assert during.max() == 0.0 and after.mean() > 0.5
+    assert_conserved(result.kpis)
+
+
+def test_a_cutoff_after_closing_never_makes_a_record_due_before_it_is_filed():
+    sc = busy_office(calendar={"same_day_cutoff": "23:00"})
+    rec = simulator.run(sc, 2, seed=1).records
+    assert (rec["due_minute"] >= rec["arrival_minute"]).all()
+
+
+def test_online_fallback_needs_a_procedure_that_walk_ins_may_file():
+    data = busy_office_dict(
+        demand={
+            "channels": {"walk_in": 0.0, "online": 0.9, "postal": 0.1},
+            "online_fallback_share": 0.5,
+        }
+    )
+    for p in data["procedures"]:
+        p["channels"] = ["online", "postal"]
+    with pytest.raises(ScenarioError, match="demand.channels.walk_in"):
+        load_scenario(data)
+
+
+def test_citizens_come_back_during_the_next_working_days_opening_hours():
+    hours = OpeningHours(((450, 690), (810, 1020)))
+    day3_after_close = 3 * MINUTES_PER_DAY + 1030
+    back = hours.during_opening(day3_after_close + MINUTES_PER_DAY)
+    assert 4 * MINUTES_PER_DAY + 810 <= back < 4 * MINUTES_PER_DAY + 1020
+    lunch = 4 * MINUTES_PER_DAY + 720
+    assert hours.during_opening(lunch) == 4 * MINUTES_PER_DAY + 810
+
+
+def test_hourly_queue_counts_citizens_who_gave_up_only_until_they_left():
+    sc = busy_office(
+        demand={"records_per_day": 110, "patience_minutes": {"dist": "exponential", "mean": 15}}
+    )
+    result = simulator.run(sc, 2, seed=1)
+    open_minutes = sc.calendar.open_minutes_per_day
+    for rep, group in result.hourly.groupby("replication"):
+        rebuilt = group["queue_length"].sum() * 60 / (open_minutes * sc.horizon.days)
+        assert rebuilt == pytest.approx(result.kpis.loc[rep, "queue_length.mean"], rel=1e-9)
+
+
+def test_records_table_is_identical_run_after_run():
+    sc = busy_office(
+        demand={
+            "patience_minutes": {"dist": "exponential", "mean": 10},
+            "return_after_abandon_share": 0.5,
+        }
+    )
+    first = simulator.run(sc, 2, seed=3).records
+    _garbage = [object() for _ in range(10_000)]  # shift memory addresses
+    second = simulator.run(sc, 2, seed=3).records
+    assert first.equals(second)
+
+
+def test_slowdown_does_not_hold_online_filings():
+    slow = {"name": "power", "speed": 0.5, "at": [{"day": 3, "start": "08:00", "minutes": 240}]}
+    rec = simulator.run(busy_office(disruptions=[slow]), 2, seed=1).records
+    online = rec[(rec["channel"] == "online") & (rec["outcome"] == "completed")]
+    during = online[
+        (online["arrival_minute"] > 3 * MINUTES_PER_DAY + 480)
+        & (online["arrival_minute"] < 3 * MINUTES_PER_DAY + 720)
+    ]
+    assert (during["resolved_minute"] < 3 * MINUTES_PER_DAY + 720).any()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"demand": {"hourly_profile": {25: 5, 8: 1}}},
+        {"disruptions": [{"name": "x", "at": [{"day": 99, "start": "08:00", "minutes": 10}]}]},
+        {
+            "disruptions": [
+                {"name": "x", "mean_hours_between": 5, "mean_repair_minutes": 5},
+                {"name": "x", "mean_hours_between": 5, "mean_repair_minutes": 5},
+            ]
+        },
+    ],
+)
+def test_settings_that_would_be_ignored_are_errors(bad):
+    with pytest.raises(ScenarioError):
+        load_scenario(busy_office_dict(**bad))
+
+
+def test_procedure_channels_may_not_be_empty():
+    data = busy_office_dict()
+    data["procedures"][0]["channels"] = []
+    with pytest.raises(ScenarioError, match=r"procedures\.0\.channels"):
+        load_scenario(data)
+
+
+def test_working_days_per_year_follow_the_weekdays():
+    six = load_scenario(
+        busy_office_dict(calendar={"weekdays": ["mon", "tue", "wed", "thu", "fri", "sat"]})
+    )
+    assert six.calendar.days_per_year == 300
+    assert load_scenario(busy_office_dict()).calendar.days_per_year == 250
+
+
+def test_schema_output_errors_are_bad_input(tmp_path):
+    runner = CliRunner()
+    missing = runner.invoke(main, ["schema", "-o", str(tmp_path / "no" / "x.json")])
+    assert missing.exit_code == 2 and "cannot write" in missing.output
+    existing = tmp_path / "keep.json"
+    existing.write_text("mine")
+    kept = runner.invoke(main, ["schema", "-o", str(existing)])
+    assert kept.exit_code == 2 and existing.read_text() == "mine"
+    assert runner.invoke(main, ["schema", "-o", str(existing), "--force"]).exit_code == 0
+    assert np.char.startswith(existing.read_text(), "{")
