@@ -297,8 +297,14 @@ class Center:
                 self.flows_to[target.center_id] = self.flows_to.get(target.center_id, 0) + 1
                 rec.proc = target.proc_index[self.sc.procedures[rec.proc].id]
                 rec.visit = 1  # one move at most
-                rec.queued = self.env.now
-                target.walk_in_arrives(rec)
+
+                def arrive_there(moved: Record, there: Center = target) -> None:
+                    moved.queued = self.env.now
+                    there.walk_in_arrives(moved)
+
+                # The trip to the neighbouring center takes time; meanwhile the
+                # record is "outside" (in progress) at its home center.
+                self.later(self.router.travel_minutes, rec, arrive_there)
                 return
         pool = self.only_pool_for_proc[rec.proc]
         if pool is None:

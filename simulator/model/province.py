@@ -14,8 +14,9 @@ shorter. The expected wait of a center for a procedure is the number of
 citizens ahead per staff member present times the mean desk time of that
 procedure there (the same estimate a citizen makes looking at the queue).
 
-Records keep their identity: a walk-in routed from A to B is filed at A and
-resolved at B, so conservation holds for the province as a whole, and each
+Records keep their identity: a walk-in routed from A to B is filed at A,
+travels for ``travel_minutes`` (in progress at A meanwhile) and is resolved
+at B, so conservation holds for the province as a whole, and each
 center reports ``records_routed_out`` / ``records_routed_in``.
 """
 
@@ -64,6 +65,7 @@ class NeighbourRouter:
 
     def __init__(self, rule: RoutingRule, neighbours: list[Center], rng):
         self.rule = rule
+        self.travel_minutes = rule.travel_minutes
         self.neighbours = neighbours
         self.rng = rng
 
