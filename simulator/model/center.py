@@ -58,7 +58,8 @@ class StaffPool:
         self.present = count  # staff at work today (absences lower it)
         self.priority_queue: deque[Record] = deque()  # walk-ins served first
         self.queue: deque[Record] = deque()  # everyone else, first come first served
-        self.backlog: list[tuple[float, int, Record]] = []  # back office, earliest due first
+        # Back office: earliest due first, then first filed.
+        self.backlog: list[tuple[float, float, int, Record]] = []
         self.idle: list[simpy.Event] = []
         self.busy = 0  # staff currently working (desk or back office)
         self.busy_minutes = 0.0  # measured busy time while open
@@ -391,7 +392,7 @@ class Center:
                 and self.open
                 and not conditions.back_office_stopped
             ):
-                rec = heapq.heappop(pool.backlog)[2]
+                rec = heapq.heappop(pool.backlog)[-1]
                 yield from self.work_on(rec, pool, staff_id)
             else:
                 wake = env.event()
@@ -408,7 +409,7 @@ class Center:
             if staff_id >= pool.present:
                 yield from conditions.absent_until_tomorrow()
             elif pool.backlog and self.open and not conditions.back_office_stopped:
-                rec = heapq.heappop(pool.backlog)[2]
+                rec = heapq.heappop(pool.backlog)[-1]
                 yield from self.work_on(rec, pool, staff_id)
             else:
                 wake = env.event()
@@ -496,7 +497,7 @@ class Center:
         pool.busy -= 1
         del pool.in_hand[staff_id]
         if rec.remaining > EPSILON:
-            heapq.heappush(pool.backlog, (rec.due, rec.id, rec))
+            heapq.heappush(pool.backlog, (rec.due, rec.arrival, rec.id, rec))
         elif rec.rejected:
             self.recorder.record_rejected(rec, env.now)
         elif rec.incomplete:
@@ -529,7 +530,7 @@ class Center:
                 if len(groups) == 1
                 else min(groups, key=lambda g: len(g.backlog) / g.count)
             )
-        heapq.heappush(pool.backlog, (rec.due, rec.id, rec))
+        heapq.heappush(pool.backlog, (rec.due, rec.arrival, rec.id, rec))
         if self.open and pool.idle:
             pool.idle.pop().succeed()
 
@@ -642,7 +643,7 @@ class Center:
         for pool in self.pools():
             out.extend(pool.priority_queue)
             out.extend(pool.queue)
-            out.extend(item[2] for item in pool.backlog)
+            out.extend(item[-1] for item in pool.backlog)
             out.extend(pool.in_hand.values())
         return out
 
