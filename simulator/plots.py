@@ -915,44 +915,29 @@ def quota_comparison(comparisons: Sequence[QuotaComparison]) -> Figure:
         label="at service-target staffing",
         gid="at-service",
     )
+
     # Staff counts inside the bars, at their foot, where no quota line can cross them.
-    for bar, r in zip(bars_q, rows, strict=True):
-        met = "targets met" if r.service_targets_met_at_quota else "targets missed"
+    def label_bar(bar, text: str, inside: bool = True) -> None:
         ax.annotate(
-            f"{r.quota_staff} staff\n{met}",
+            text,
             (bar.get_x() + width / 2, 0),
             xytext=(0, 4),
             textcoords="offset points",
             ha="center",
             va="bottom",
             fontsize=8,
-            color="white",
-            fontweight="bold",
+            color="white" if inside else "0.3",
+            fontweight="bold" if inside else "normal",
         )
+
+    for bar, r in zip(bars_q, rows, strict=True):
+        met = "targets met" if r.service_targets_met_at_quota else "targets missed"
+        label_bar(bar, f"{r.quota_staff} staff\n{met}")
     for bar, r, v in zip(bars_s, rows, at_service, strict=True):
         if math.isnan(v):
-            ax.annotate(
-                "no staffing\nmeets the targets",
-                (bar.get_x() + width / 2, 0),
-                xytext=(0, 4),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=8,
-                color="0.3",
-            )
+            label_bar(bar, "no staffing\nmeets the targets", inside=False)
         else:
-            ax.annotate(
-                f"{r.service_staff} staff",
-                (bar.get_x() + width / 2, 0),
-                xytext=(0, 4),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=8,
-                color="white",
-                fontweight="bold",
-            )
+            label_bar(bar, f"{r.service_staff} staff")
     ax.hlines(
         [r.quota for r in rows],
         xs - 2 * width * 0.75,
