@@ -7,17 +7,25 @@ import sys
 
 import click
 
-from simulator.cli.common import EXIT_TARGET_FAILED, BadInput, fmt, load, progress_bar
+from simulator.cli.common import (
+    EXIT_TARGET_FAILED,
+    BadInput,
+    fmt,
+    load,
+    progress_bar,
+    quiet_option,
+    workers_option,
+)
 
 
 @click.command()
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("-r", "--replications", type=click.IntRange(min=2), help="Default: the scenario's.")
 @click.option("--seed", type=click.IntRange(min=0))
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@workers_option
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--strict", is_flag=True, help="Exit 1 when a reported figure is outside.")
-@click.option("-q", "--quiet", is_flag=True)
+@quiet_option
 def check(
     scenarios: tuple[str, ...],
     replications: int | None,

@@ -95,4 +95,15 @@ def out_root(out: str | None) -> Path:
     return root
 
 
+#: ``--workers N``: local processes for replications (the numbers never change).
+workers_option = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Local processes running replications (numbers do not change).",
+)
+#: ``-q/--quiet``: no progress bar (there is none when output is not a terminal either).
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+
 VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "inconclusive": "bold yellow"}

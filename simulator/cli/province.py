@@ -7,7 +7,7 @@ import math
 
 import click
 
-from simulator.cli.common import BadInput, fmt, out_root, progress_bar
+from simulator.cli.common import BadInput, fmt, out_root, progress_bar, quiet_option, workers_option
 from simulator.scenario import ScenarioError
 
 
@@ -37,13 +37,13 @@ from simulator.scenario import ScenarioError
     help="Share of walk-ins willing to go elsewhere.",
 )
 @click.option("--no-routing", is_flag=True, help="Everyone files at home (for comparison).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@workers_option
 @click.option(
     "--backend", type=click.Choice(["processes", "dask"]), default="processes", show_default=True
 )
 @click.option("--out", type=click.Path(file_okay=False))
 @click.option("--json", "as_json", is_flag=True)
-@click.option("-q", "--quiet", is_flag=True)
+@quiet_option
 def province(
     province_file: str,
     replications: int | None,

@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from simulator.cli.common import VERDICT_STYLE, BadInput, fmt, load, out_root, progress_bar
+from simulator.cli.common import (
+    VERDICT_STYLE,
+    BadInput,
+    fmt,
+    load,
+    out_root,
+    progress_bar,
+    quiet_option,
+    workers_option,
+)
 
 if TYPE_CHECKING:
     from simulator.compare import Comparison
@@ -103,14 +112,8 @@ def print_comparison(comparison: Comparison, folder: Path | None) -> None:
     "--out", type=click.Path(file_okay=False), help="Folder for compare/<timestamp>/ (results/)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON on stdout.")
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Local processes running replications (numbers do not change).",
-)
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@workers_option
+@quiet_option
 def compare(
     scenarios: tuple[str, ...],
     replications: int | None,

@@ -17,6 +17,8 @@ from simulator.cli.common import (
     load,
     out_root,
     progress_bar,
+    quiet_option,
+    workers_option,
 )
 from simulator.scenario import ScenarioError
 
@@ -64,16 +66,10 @@ def print_run(result, folder: Path | None) -> None:
     "--out", type=click.Path(file_okay=False), help="Folder for the run folder (default: results/)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Local processes running replications (numbers do not change).",
-)
+@workers_option
 @click.option("--no-records", is_flag=True, help="Do not keep the per-record table.")
 @click.option("--strict", is_flag=True, help="Exit 1 when a target fails.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@quiet_option
 def run(
     scenario: str,
     replications: int | None,

@@ -16,6 +16,8 @@ from simulator.cli.common import (
     load,
     out_root,
     progress_bar,
+    quiet_option,
+    workers_option,
 )
 
 
@@ -127,9 +129,9 @@ def erlang(
 @click.option("--seed", type=click.IntRange(min=0))
 @click.option("--out", type=click.Path(file_okay=False))
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@workers_option
 @click.option("--strict", is_flag=True, help="Exit 1 when no staffing meets the targets.")
-@click.option("-q", "--quiet", is_flag=True)
+@quiet_option
 def size_cmd(
     scenario: str,
     desks: tuple[str, ...],
@@ -225,9 +227,9 @@ def print_sizing(result, folder: Path | None) -> None:
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("-r", "--replications", type=click.IntRange(min=2))
 @click.option("--max-staff", type=click.IntRange(min=1))
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@workers_option
 @click.option("--json", "as_json", is_flag=True)
-@click.option("-q", "--quiet", is_flag=True)
+@quiet_option
 def quota(
     scenarios: tuple[str, ...],
     replications: int | None,

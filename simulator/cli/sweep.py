@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from simulator.cli.common import VERDICT_STYLE, BadInput, fmt, out_root, progress_bar
+from simulator.cli.common import VERDICT_STYLE, BadInput, fmt, out_root, progress_bar, quiet_option
 
 EXIT_INTERRUPTED = 130
 SHOWN_ROWS = 40
@@ -72,7 +72,7 @@ def _pairs(items: tuple[str, ...], option: str) -> dict[str, str]:
     help="Finish the sweep in FOLDER: skip the tasks already saved there.",
 )
 @click.option("--plot-kpi", metavar="KPI", help="KPI of sweep.png (default wait_minutes.p90).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@quiet_option
 def sweep(
     source: str | None,
     sets: tuple[str, ...],
