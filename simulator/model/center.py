@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
 from simulator.model.calendar import MINUTES_PER_DAY, OpeningHours
 from simulator.model.conditions import WorkingConditions
@@ -82,6 +83,23 @@ class StaffPool:
     def wake_all(self) -> None:
         while self.idle:
             self.idle.pop().succeed()
+
+
+class Call(simpy.Event):
+    """What an idle staff member waits for: a call to look at the queues again
+    (``succeed()``), or a walk-in handed over on arrival, answered at the end
+    of the service (:meth:`answer_after`), which spares an event per service
+    that starts at an idle desk."""
+
+    def __init__(self, env: simpy.Environment, staff_id: int):
+        super().__init__(env)
+        self.staff_id = staff_id
+
+    def answer_after(self, delay: float, value: Any) -> None:
+        """Trigger with ``value`` in ``delay`` minutes (as a ``simpy.Timeout`` does)."""
+        self._ok = True
+        self._value = value
+        self.env.schedule(self, NORMAL, delay)
 
 
 @dataclass
@@ -310,15 +328,20 @@ class Center:
         pool = self.only_pool_for_proc[rec.proc]
         if pool is None:
             pool = min(self.groups_for_proc[rec.proc], key=StaffPool.expected_wait_score)
+        if pool.idle and not self.conditions.desks_stopped:
+            call = pool.idle.pop()
+            if call.staff_id < pool.present:
+                # An officer is free: the citizen walks straight up, without queueing.
+                call.answer_after(self.start_service(pool, call.staff_id, rec), rec)
+                return
+            call.succeed()  # absent since this instant: let them go home first
         (pool.priority_queue if rec.priority else pool.queue).append(rec)
         self.recorder.queue_changed(self.env.now, 1)
         if rec.patience < math.inf:
             self.env.timeout(rec.patience).callbacks.append(
                 self._patience_runs_out(rec, pool, rec.visit)
             )
-        if pool.idle:
-            pool.idle.pop().succeed()
-        elif pool.interruptible and not self.conditions.desks_stopped:
+        if pool.interruptible and not self.conditions.desks_stopped:
             self.call_from_back_office(pool)
 
     def online_record_arrives(self, rec: Record) -> None:
@@ -344,16 +367,12 @@ class Center:
         env = self.env
         recorder = self.recorder
         conditions = self.conditions
-        measure_from = self.measure_from
         priority_queue, queue, in_hand = pool.priority_queue, pool.queue, pool.in_hand
         processes_back_office = self.back_office is None
         log_busy = recorder.busy_log.append if recorder.keep_records else None
-        wait_sink, handle_sink, stay_sink = (
-            recorder.wait_sink,
-            recorder.handle_sink,
-            recorder.stay_sink,
-        )
+        handle_sink, stay_sink = recorder.handle_sink, recorder.stay_sink
         timeout = env.timeout
+        start_service = self.start_service
         record_resolved = recorder.record_resolved
         while True:
             if staff_id >= pool.present:
@@ -361,31 +380,8 @@ class Center:
                 continue
             if (priority_queue or queue) and not conditions.desks_stopped:
                 rec = priority_queue.popleft() if priority_queue else queue.popleft()
-                start = env.now
-                recorder.queue_changed(start, -1)
-                rec.desk_start = start
-                rec.group = pool
-                if rec.measured:
-                    wait_sink(start - rec.queued)
-                limit = self.session_end if self.open else start
-                pool.busy += 1
-                in_hand[staff_id] = rec
-                yield timeout(rec.intake * conditions.desk_factor)
-                del in_hand[staff_id]
-                pool.busy -= 1
-                end = env.now
-                if start >= measure_from:
-                    pool.busy_minutes += (end if end < limit else limit) - start
-                rec.desk_end = end
-                if log_busy is not None:
-                    log_busy((pool.name, start, end))
-                if rec.measured:
-                    handle_sink(end - start)
-                    stay_sink(end - rec.queued)
-                if rec.processing <= 0 and not (rec.rejected or rec.incomplete or rec.steps):
-                    record_resolved(rec, end)  # the common case, without the routing calls
-                else:
-                    self.after_desk(rec, pool)
+                recorder.queue_changed(env.now, -1)
+                yield timeout(start_service(pool, staff_id, rec))
             elif (
                 processes_back_office
                 and pool.backlog
@@ -394,10 +390,50 @@ class Center:
             ):
                 rec = heapq.heappop(pool.backlog)[-1]
                 yield from self.work_on(rec, pool, staff_id)
+                continue
             else:
-                wake = env.event()
-                pool.idle.append(wake)
-                yield wake
+                call = Call(env, staff_id)
+                pool.idle.append(call)
+                rec = yield call
+                if rec is None:
+                    continue  # woken to look again
+                # else: a walk-in was handed over on arrival, and is served now
+            del in_hand[staff_id]
+            pool.busy -= 1
+            end = env.now
+            rec.desk_end = end
+            if log_busy is not None:
+                log_busy((pool.name, rec.desk_start, end))
+            if rec.measured:
+                handle_sink(end - rec.desk_start)
+                stay_sink(end - rec.queued)
+            if rec.processing <= 0 and not (rec.rejected or rec.incomplete or rec.steps):
+                record_resolved(rec, end)  # the common case, without the routing calls
+            else:
+                self.after_desk(rec, pool)
+
+    def start_service(self, pool: StaffPool, staff_id: int, rec: Record) -> float:
+        """A desk officer starts serving a walk-in now; returns the service minutes.
+
+        Busy time is booked at the start (service is never interrupted), counted
+        only while the center is open and within the horizon: service running past
+        closing is overtime.
+        """
+        start = self.env.now
+        rec.desk_start = start
+        rec.group = pool
+        if rec.measured:
+            self.recorder.wait_sink(start - rec.queued)
+        minutes = rec.intake * self.conditions.desk_factor
+        if start >= self.measure_from:
+            end = start + minutes
+            limit = self.session_end if self.open else start
+            if limit > self.end_time:
+                limit = self.end_time
+            pool.busy_minutes += (end if end < limit else limit) - start
+        pool.busy += 1
+        pool.in_hand[staff_id] = rec
+        return minutes
 
     def back_office_staff(
         self, pool: StaffPool, staff_id: int
@@ -412,9 +448,9 @@ class Center:
                 rec = heapq.heappop(pool.backlog)[-1]
                 yield from self.work_on(rec, pool, staff_id)
             else:
-                wake = env.event()
-                pool.idle.append(wake)
-                yield wake
+                call = Call(env, staff_id)
+                pool.idle.append(call)
+                yield call
 
     def postal_agent(self, pool: StaffPool, staff_id: int) -> Generator[simpy.Event, Any, None]:
         """A VNPost / Viettel Post agent taking in postal dossiers."""
@@ -441,9 +477,9 @@ class Center:
                 else:
                     self.resolved(rec)
             else:
-                wake = env.event()
-                pool.idle.append(wake)
-                yield wake
+                call = Call(env, staff_id)
+                pool.idle.append(call)
+                yield call
 
     def work_on(
         self, rec: Record, pool: StaffPool, staff_id: int
