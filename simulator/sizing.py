@@ -17,11 +17,15 @@ same three-valued verdicts as ``pasc run``:
 4. **Trim.** Remove one staff member from any group where the targets still
    pass without them; what fails on removal is the *binding* target.
 
-Every candidate is first screened with 5 replications: one whose interval
-already misses a target is a valid ``fail`` and costs no more. The others get
-the full count. An ``inconclusive`` verdict (the interval straddles the
-threshold) is never guessed: the candidate gets more replications (doubling,
-up to ``max_replications``); if still inconclusive it counts as not passing.
+Every candidate is first screened with 3, then 5 replications: one whose
+interval already misses a target is a valid ``fail`` and costs no more (two
+looks at 95 % each: a staffing that truly passes is wrongly failed with
+probability at most 5 %, which can only make the answer larger). The others
+get the full count. The reachability check at ``max_staff`` only gets the
+screening looks, since only a clear failure there changes the search. An
+``inconclusive`` verdict (the interval straddles the threshold) is never
+guessed: the candidate gets more replications (doubling, up to
+``max_replications``); if still inconclusive it counts as not passing.
 """
 
 from __future__ import annotations
@@ -41,8 +45,8 @@ from simulator.scenario import Scenario
 from simulator.scenario.models import CHANNELS
 
 Staffing = dict[str, int]
-#: Replications of a first look at each candidate (see StaffingEvaluator.evaluate).
-SCREENING_REPLICATIONS = 5
+#: Replications of the first looks at each candidate (see StaffingEvaluator.evaluate).
+SCREENING_REPLICATIONS = (3, 5)
 WAIT_QUANTILES = {"wait_minutes.p50": 0.5, "wait_minutes.p90": 0.9, "wait_minutes.p95": 0.95}
 
 
@@ -301,6 +305,7 @@ class StaffingEvaluator:
         self.pool, self.progress = pool, progress
         self.outputs: dict[tuple, list[ReplicationOutput]] = {}
         self.candidates: dict[tuple, Candidate] = {}
+        self.screened: dict[tuple, Candidate] = {}  # screen-only looks (see evaluate)
 
     def scenario_for(self, staff: Staffing) -> Scenario:
         sc = self.sc.model_copy(deep=True)
@@ -314,19 +319,28 @@ class StaffingEvaluator:
         summary = summarize(kpi_frame(sc, outs))
         return Candidate(dict(staff), len(outs), summary, target_table(sc.targets, summary))
 
-    def evaluate(self, staffs: list[Staffing]) -> list[Candidate]:
-        """Candidates for each staffing (new ones run together on the pool)."""
-        todo = [s for s in staffs if _key(s) not in self.candidates]
+    def evaluate(self, staffs: list[Staffing], screen_only: bool = False) -> list[Candidate]:
+        """Candidates for each staffing (new ones run together on the pool).
+
+        Replications come in stages: the screening looks of
+        ``SCREENING_REPLICATIONS`` first, then the full count, then doubling while
+        a target is inconclusive (up to ``max_replications``). A candidate leaves
+        at the first look where its interval misses a target: that ``fail`` is a
+        valid 95 % verdict however few the replications. With ``screen_only`` the
+        candidates stop after the screening looks, whatever their verdicts: a
+        cheap test of a staffing that only matters if it clearly fails (a fail is
+        final; other screen-only results are kept apart until a full evaluation).
+        """
+        seen = self.screened if screen_only else {}
+        todo = [s for s in staffs if _key(s) not in self.candidates and _key(s) not in seen]
         todo = list({_key(s): s for s in todo}.values())
         scenarios = {_key(s): self.scenario_for(s) for s in todo}
-        # Screening: a few replications first. A candidate whose interval already
-        # misses a target (a valid 95 % verdict however few the replications) is
-        # done; the others go on to the full count.
-        first = (
-            min(SCREENING_REPLICATIONS, self.replications) if self.screen else (self.replications)
-        )
-        reps = {_key(s): first for s in todo}
-        pending = todo
+        stages = [r for r in SCREENING_REPLICATIONS if r < self.replications] if self.screen else []
+        if not screen_only:
+            stages.append(self.replications)
+        stage = {_key(s): 0 for s in todo}
+        reps = {_key(s): stages[0] for s in todo} if stages else {}
+        pending = todo if stages else []
         while pending:
             jobs, owners = [], []
             for s in pending:
@@ -343,18 +357,23 @@ class StaffingEvaluator:
                 cand = self._judge(s, scenarios[k])
                 undecided = (cand.targets["verdict"] == "inconclusive").any()
                 failed = (cand.targets["verdict"] == "fail").any()
-                if not failed and reps[k] < self.replications:
-                    reps[k] = self.replications
+                if not failed and stage[k] + 1 < len(stages):
+                    stage[k] += 1
+                    reps[k] = stages[stage[k]]
                     still.append(s)
-                elif undecided and not failed and reps[k] < self.max_replications:
+                elif (
+                    undecided and not failed and not screen_only and reps[k] < self.max_replications
+                ):
                     reps[k] = min(2 * reps[k], self.max_replications)
                     still.append(s)
                 else:
-                    self.candidates[k] = cand
-                    if self.progress is not None:
+                    # A fail is final even after a screen-only look.
+                    final = failed or not screen_only
+                    (self.candidates if final else self.screened)[k] = cand
+                    if self.progress is not None and final:
                         self.progress(cand)
             pending = still
-        return [self.candidates[_key(s)] for s in staffs]
+        return [self.candidates.get(_key(s)) or self.screened[_key(s)] for s in staffs]
 
 
 def _key(staff: Staffing) -> tuple:
@@ -421,10 +440,12 @@ def size(
         ev = StaffingEvaluator(sc, seed, reps, max_reps, pool, progress)
         start = ev.evaluate([full(lb)])[0]
         if not start.passes:
+            # Reachability: a target still failing at the ceiling means no answer.
+            # Only a clear failure matters here, so a screening look is enough.
             ceiling = _spread(lb, loads, limit)
-            top = ev.evaluate([full(ceiling)])[0]
-            if not top.passes:
-                failing = top.not_passing()
+            top = ev.evaluate([full(ceiling)], screen_only=True)[0]
+            if (top.targets["verdict"] == "fail").any():
+                failing = top.targets.loc[top.targets["verdict"] == "fail", "kpi"].tolist()
                 return no_answer(
                     failing,
                     f"No staffing up to {limit} staff on {', '.join(sized)} meets every "

@@ -13,7 +13,7 @@ from builders import busy_office_dict, mmc_dict
 from simulator import analytic
 from simulator.quota import annual_demand, compare_quota, quota_staffing
 from simulator.scenario import load_scenario
-from simulator.sizing import desk_loads, lower_bound, size
+from simulator.sizing import SCREENING_REPLICATIONS, desk_loads, lower_bound, size
 
 
 def _mmc_sized(
@@ -79,6 +79,23 @@ def test_several_desk_groups_greedy_then_trim():
             assert fewer and not fewer[0].passes
     assert result.binding_target in ("wait_minutes.p90", "on_time_rate")
     assert all(result.answer[d] >= result.lower_bound[d] for d in result.answer)
+
+
+def test_screening_stops_clear_failures_early_and_spends_full_count_on_the_answer():
+    # M/M/c with offered load 3.6: 3 and 4 servers fail by far, 6 passes.
+    data = mmc_dict(4, 0.9, 10.0, days=5, targets=[{"kpi": "wait_minutes.p90", "max": 10}])
+    result = size(load_scenario(data), replications=10, max_replications=20)
+    first, second = SCREENING_REPLICATIONS
+    by_staff = {c.staff["desk"]: c for c in result.curve}
+    assert by_staff[3].replications == first and not by_staff[3].passes  # unstable queue
+    assert result.chosen.replications >= 10
+    for c in result.curve:
+        if c.replications < 10:  # left at a screening look: only ever for a fail
+            assert c.replications in (first, second)
+            assert (c.targets["verdict"] == "fail").any()
+    # The reachability look at the ceiling (lower bound + 20 staff) did not fail,
+    # so it stays out of the curve.
+    assert max(by_staff) < result.lower_bound["desk"] + 20
 
 
 def test_unreachable_handle_time_target_is_a_result_not_a_crash():
