@@ -336,7 +336,7 @@ class StaffingEvaluator:
         todo = list({_key(s): s for s in todo}.values())
         scenarios = {_key(s): self.scenario_for(s) for s in todo}
         stages = [r for r in SCREENING_REPLICATIONS if r < self.replications] if self.screen else []
-        if not screen_only:
+        if not screen_only or not stages:
             stages.append(self.replications)
         stage = {_key(s): 0 for s in todo}
         reps = {_key(s): stages[0] for s in todo} if stages else {}

@@ -243,11 +243,9 @@ class Center:
             measured = times >= self.measure_from
             recorder.records_filed(int(measured.sum()))
             due = self.hours.due_times(times, deadline_days[batch.procedure])
-            days = (times // MINUTES_PER_DAY).astype(np.int64)
             extras = batch.extras()
-            for t, day, proc, prio, rej, intake, processing, due_t, meas, extra in zip(
+            for t, proc, prio, rej, intake, processing, due_t, meas, extra in zip(
                 times.tolist(),
-                days.tolist(),
                 batch.procedure.tolist(),
                 batch.priority.tolist(),
                 batch.rejected.tolist(),
@@ -262,7 +260,7 @@ class Center:
                 if delay > 0:
                     yield timeout(delay)
                 rec = Record(
-                    next(ids), channel, proc, prio, t, day, intake, processing, rej, meas, due_t
+                    next(ids), channel, proc, prio, t, intake, processing, rej, meas, due_t
                 )
                 if extra is not None:
                     (
@@ -302,7 +300,7 @@ class Center:
                     self.hours.due_time(0.0, p.deadline_working_days) - used_days * MINUTES_PER_DAY
                 )
                 rec = Record(
-                    next(self._ids), HANDOVER, j, False, 0.0, 0, 0.0, minutes, False, True, due
+                    next(self._ids), HANDOVER, j, False, 0.0, 0.0, minutes, False, True, due
                 )
                 rec.remaining = minutes
                 self.to_back_office(rec, None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from simulator.model.calendar import MINUTES_PER_DAY
+
 WALK_IN, ONLINE, POSTAL, HANDOVER = 0, 1, 2, 3
 #: Channel codes used in the model -> names in the records table. ``handover``
 #: marks records taken over from the abolished district level [HCMC-9].
@@ -26,7 +28,6 @@ class Record:
         "proc",
         "priority",
         "arrival",
-        "day",
         "intake",
         "processing",
         "rejected",
@@ -46,6 +47,11 @@ class Record:
         "steps",
     )
 
+    @property
+    def day(self) -> int:
+        """The working day (0-based, warm-up included) the record was filed."""
+        return int(self.arrival // MINUTES_PER_DAY)
+
     def __init__(
         self,
         rid: int,
@@ -53,7 +59,6 @@ class Record:
         proc: int,
         priority: bool,
         arrival: float,
-        day: int,
         intake: float,
         processing: float,
         rejected: bool,
@@ -65,7 +70,6 @@ class Record:
         self.proc = proc
         self.priority = priority
         self.arrival = arrival
-        self.day = day
         self.intake = intake
         self.processing = processing
         self.rejected = rejected
