@@ -3,7 +3,8 @@
 Two measurements (wall-clock seconds, ``time.perf_counter``):
 
 1. **One commune-year × 30 replications**: the urban ward of
-   ``scenarios/quang-nam-urban-ward.yaml`` over 250 working days, serially.
+   ``scenarios/quang-nam-urban-ward.yaml`` over 250 working days, serially
+   and on 2 worker processes.
 2. **The national run**: ``scenarios/national/vietnam.yaml`` (3,321 SYNTHETIC
    communes, one year of 250 working days, 10 replications each, current
    staffing) through the real sweep machinery (``run_sweep``: task files,
@@ -14,6 +15,9 @@ benchmark. By default the script runs a random sample of communes, stratified
 by class in the national proportions (fixed seed), and EXTRAPOLATES linearly
 (national time = sample time × 3,321 / sample size); the output says so. Pass
 ``--full`` to run every commune instead.
+
+It ends with the issue's targets, each marked met or NOT MET on this machine,
+and the fewest workers that would meet the national ones by the projection.
 
 Parallel efficiency on 2 workers is ``T1 / (2 × T2)``. The projection to N
 workers assumes that efficiency holds (tasks are independent and a few tenths
@@ -37,7 +41,7 @@ import time
 from pathlib import Path
 
 from simulator.backends import DaskBackend
-from simulator.model import simulate_replication
+from simulator.runner import run_replications
 from simulator.scenario import load_scenario
 from simulator.sweep import SizeOptions, SweepPlan, plan_sweep, run_sweep
 
@@ -47,12 +51,12 @@ NATIONAL = REPO / "scenarios" / "national" / "vietnam.yaml"
 PROJECTED_WORKERS = (1, 2, 4, 8, 16, 32, 64, 128)
 
 
-def commune_year(replications: int = 30) -> float:
-    """Seconds for ``replications`` one-year replications of the urban ward."""
+def commune_year(replications: int = 30, workers: int = 1) -> float:
+    """Seconds for ``replications`` one-year replications of the urban ward
+    (``workers`` processes; process start-up included)."""
     sc = load_scenario(URBAN, overrides={"horizon.days": 250})
     start = time.perf_counter()
-    for r in range(replications):
-        simulate_replication(sc, sc.seed, r)
+    run_replications(sc, replications, sc.seed, workers=workers)
     return time.perf_counter() - start
 
 
@@ -111,9 +115,11 @@ def main() -> None:
     print(f"machine: {cores} cores, load average {load:.1f} at start", end="")
     busy = " (above 0.5: other processes may share the cores; times may be pessimistic)"
     print(busy if load > 0.5 else "")
-    seconds = commune_year(30)
+    serial = commune_year(30)
+    seconds = commune_year(30, workers=2)
     print("1. One commune-year × 30 replications (urban ward, 60 records/day, 250 days)")
-    print(f"   {seconds:.2f} s wall, {seconds / 30:.3f} s per replication (serial)\n")
+    print(f"   serial: {serial:.2f} s wall, {serial / 30:.3f} s per replication")
+    print(f"   2 worker processes (`pasc run --workers 2`): {seconds:.2f} s wall\n")
 
     national = plan_sweep(NATIONAL)
     n_all = len(national.variants)
@@ -156,19 +162,48 @@ def main() -> None:
         eff = 1.0 if workers == 1 else efficiency
         print(f"   N = {workers:4d}: {hms(national_1 / (workers * eff)):>13}")
 
+    sizing_2 = None
     if args.sizing_sample > 0:
         sizing = stratified_sample(
             plan_sweep(NATIONAL, size=SizeOptions()), args.sizing_sample, args.seed
         )
         startup, wall = timed_sweep(sizing, 2)
         scale = n_all / len(sizing.variants)
+        sizing_2 = wall * scale
         print(
             f"\n4. National sizing (`pasc sweep ... --size`): MEASURED ON A SAMPLE of "
             f"{len(sizing.variants)} communes on 2 workers: {wall:.1f} s "
             f"(+{startup:.1f} s start-up), {wall / len(sizing.variants):.1f} s per commune; "
-            f"EXTRAPOLATED national ≈ {hms(wall * scale)} on 2 workers, "
-            f"≈ {hms(wall * scale * 2 / (8 * efficiency))} on 8"
+            f"EXTRAPOLATED national ≈ {hms(sizing_2)} on 2 workers, "
+            f"≈ {hms(sizing_2 * 2 / 8)} on 8 (same efficiency)"
         )
+
+    print("\n5. Targets (issue 6)")
+    national_2 = results[2] * (n_all / n)
+    print(f"   commune-year × 30 ≤ 5 s:    {seconds:.1f} s on 2 workers  {_met(seconds <= 5)}")
+    print(f"   2-worker efficiency ≥ 80 %: {efficiency:.0%}  {_met(efficiency >= 0.8)}")
+    print(
+        f"   national run ≤ 10 min:      {hms(national_2)} on 2 workers  "
+        f"{_met(national_2 <= 600)}; projected on N ≥ "
+        f"{_workers_for(national_1, efficiency, 600)} workers"
+    )
+    if sizing_2 is not None:
+        print(
+            f"   national sizing ≤ 30 min:   {hms(sizing_2)} on 2 workers  "
+            f"{_met(sizing_2 <= 1800)}; projected on N ≥ "
+            f"{_workers_for(sizing_2 * 2 * efficiency, efficiency, 1800)} workers"
+        )
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "NOT MET"
+
+
+def _workers_for(one_worker_seconds: float, efficiency: float, limit: float) -> int:
+    """Fewest workers whose projected time (T1 / (N × efficiency)) is within ``limit``."""
+    if one_worker_seconds <= limit:
+        return 1
+    return math.ceil(one_worker_seconds / (limit * efficiency))
 
 
 if __name__ == "__main__":
