@@ -18,14 +18,15 @@ same three-valued verdicts as ``pasc run``:
    pass without them; what fails on removal is the *binding* target.
 
 Every candidate is first screened with 3, then 5 replications: one whose
-interval already misses a target is a valid ``fail`` and costs no more (two
-looks at 95 % each: a staffing that truly passes is wrongly failed with
-probability at most 5 %, which can only make the answer larger). The others
-get the full count. The reachability check at ``max_staff`` only gets the
-screening looks, since only a clear failure there changes the search. An
-``inconclusive`` verdict (the interval straddles the threshold) is never
-guessed: the candidate gets more replications (doubling, up to
-``max_replications``); if still inconclusive it counts as not passing.
+interval already misses a target is a valid ``fail`` and costs no more. The
+others get the full count. An ``inconclusive`` verdict (the interval straddles
+the threshold) is never guessed: the candidate gets more replications
+(doubling, up to ``max_replications``); if still inconclusive it counts as not
+passing. Each look is a 95 % verdict, so a staffing whose mean truly meets a
+target can be failed at one of the looks with a small probability (about
+2.5 % per look that could fail it); that only ever makes the answer larger.
+The reachability check at ``max_staff`` takes the full count only when the
+screening looks neither pass nor clearly fail it.
 """
 
 from __future__ import annotations
@@ -444,8 +445,10 @@ def size(
             # Only a clear failure matters here, so a screening look is enough.
             ceiling = _spread(lb, loads, limit)
             top = ev.evaluate([full(ceiling)], screen_only=True)[0]
-            if (top.targets["verdict"] == "fail").any():
-                failing = top.targets.loc[top.targets["verdict"] == "fail", "kpi"].tolist()
+            if not top.passes and not (top.targets["verdict"] == "fail").any():
+                top = ev.evaluate([full(ceiling)])[0]  # undecided at a glance: the full look
+            if not top.passes:
+                failing = top.not_passing()
                 return no_answer(
                     failing,
                     f"No staffing up to {limit} staff on {', '.join(sized)} meets every "

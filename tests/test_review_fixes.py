@@ -138,3 +138,52 @@ def test_schema_output_errors_are_bad_input(tmp_path):
     assert kept.exit_code == 2 and existing.read_text() == "mine"
     assert runner.invoke(main, ["schema", "-o", str(existing), "--force"]).exit_code == 0
     assert np.char.startswith(existing.read_text(), "{")
+
+
+def test_desk_busy_time_is_the_open_hours_part_of_every_service():
+    # Walk-ins only, no back-office work: the desks' busy minutes must be exactly the
+    # services (started in the measured days) clipped to the session they started in.
+    # Citizens who give up come back at an opening instant (the case that once lost
+    # its busy time when handed straight to an idle officer before the opening).
+    data = {
+        "name": "walk-ins",
+        "horizon": {"days": 8, "warmup_days": 0},  # every service is in the records table
+        "calendar": {"type": "office"},
+        "demand": {
+            "records_per_day": 120,
+            "channels": {"walk_in": 1.0, "online": 0.0, "postal": 0.0},
+            "patience_minutes": {"dist": "exponential", "mean": 10},
+            "return_after_abandon_share": 1.0,
+        },
+        "procedures": [
+            {
+                "id": "p",
+                "field": "f",
+                "share": 1,
+                "intake_minutes": {"dist": "exponential", "mean": 10},
+            }
+        ],
+        "staff": {"desks": [{"name": "desk", "count": 2, "fields": ["f"]}]},
+    }
+    sc = load_scenario(data)
+    spans = sc.calendar.open_spans_minutes()
+    out = simulator.model.simulate_replication(sc, 7, 0, keep_records=True)
+    from simulator.model.recorder import RECORD_COLUMNS
+
+    col = {c: i for i, c in enumerate(RECORD_COLUMNS)}
+    busy = 0.0
+    returns_at_opening = 0
+    for row in out.records:
+        end = row[col["desk_end_minute"]]
+        if np.isnan(end):
+            continue
+        start = end - row[col["handle_minutes"]]
+        day, minute = divmod(start, MINUTES_PER_DAY)
+        # (start is rebuilt as end - handle: allow for rounding at the opening instant)
+        returns_at_opening += any(abs(minute - a) < 1e-6 for a, _ in spans)
+        session_end = next((b for a, b in spans if a - 1e-6 <= minute < b), None)
+        if session_end is not None:
+            busy += min(end, day * MINUTES_PER_DAY + session_end) - start
+    assert returns_at_opening > 0  # the case is exercised
+    open_minutes = sc.horizon.days * sc.calendar.open_minutes_per_day
+    assert out.kpis["utilization.desk"] * 2 * open_minutes == pytest.approx(busy, rel=1e-9)

@@ -109,6 +109,19 @@ def test_unreachable_handle_time_target_is_a_result_not_a_crash():
     assert result.to_dict()["answer"] is None
 
 
+def test_an_undecided_ceiling_gets_the_full_look_and_ends_the_search():
+    # Desk time has mean exactly 10: a target of 10 is inconclusive at any staffing.
+    # The ceiling's screening looks cannot tell, so it gets the full count, stays
+    # not passing, and the search stops there instead of climbing to max_staff.
+    data = mmc_dict(
+        2, 0.5, 10.0, days=2, warmup_days=1, targets=[{"kpi": "handle_minutes.mean", "max": 10}]
+    )
+    result = size(load_scenario(data), replications=10, max_replications=40, max_staff=12)
+    assert result.answer is None
+    assert result.unreachable == ["handle_minutes.mean"]
+    assert len(result.curve) == 2  # the lower bound and the ceiling, nothing in between
+
+
 def test_lower_bound_is_the_offered_load():
     data = mmc_dict(3, 0.9, 10.0)  # 2.7 Erlangs
     sc = load_scenario(data)

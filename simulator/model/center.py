@@ -61,7 +61,7 @@ class StaffPool:
         self.queue: deque[Record] = deque()  # everyone else, first come first served
         # Back office: earliest due first, then first filed.
         self.backlog: list[tuple[float, float, int, Record]] = []
-        self.idle: list[simpy.Event] = []
+        self.idle: list[Call] = []  # staff waiting for work, last idle first
         self.busy = 0  # staff currently working (desk or back office)
         self.busy_minutes = 0.0  # measured busy time while open
         self.in_hand: dict[int, Record] = {}
@@ -326,20 +326,23 @@ class Center:
         pool = self.only_pool_for_proc[rec.proc]
         if pool is None:
             pool = min(self.groups_for_proc[rec.proc], key=StaffPool.expected_wait_score)
-        if pool.idle and not self.conditions.desks_stopped:
+        stopped = self.conditions.desks_stopped
+        if pool.idle and self.open and not stopped:
+            # An officer is free: the citizen walks straight up, without queueing.
             call = pool.idle.pop()
-            if call.staff_id < pool.present:
-                # An officer is free: the citizen walks straight up, without queueing.
-                call.answer_after(self.start_service(pool, call.staff_id, rec), rec)
-                return
-            call.succeed()  # absent since this instant: let them go home first
+            call.answer_after(self.start_service(pool, call.staff_id, rec), rec)
+            return
+        # Otherwise (including a citizen back at the very instant of opening, just
+        # before the opening is processed) the citizen queues.
         (pool.priority_queue if rec.priority else pool.queue).append(rec)
         self.recorder.queue_changed(self.env.now, 1)
         if rec.patience < math.inf:
             self.env.timeout(rec.patience).callbacks.append(
                 self._patience_runs_out(rec, pool, rec.visit)
             )
-        if pool.interruptible and not self.conditions.desks_stopped:
+        if pool.idle and not stopped:
+            pool.idle.pop().succeed()
+        elif pool.interruptible and not stopped:
             self.call_from_back_office(pool)
 
     def online_record_arrives(self, rec: Record) -> None:
