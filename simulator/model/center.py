@@ -80,9 +80,17 @@ class StaffPool:
             return math.inf
         return (self.waiting() + self.busy + 1 - self.present) / self.present
 
-    def wake_all(self) -> None:
-        while self.idle:
-            self.idle.pop().succeed()
+    def wake_for_work(self) -> None:
+        """Idle staff look again at their queues: as many as there are walk-ins and
+        records waiting (the others would only go back to waiting), and anyone no
+        longer at work today (to go home)."""
+        idle = self.idle
+        if any(call.staff_id >= self.present for call in idle):
+            for call in [c for c in idle if c.staff_id >= self.present]:
+                idle.remove(call)
+                call.succeed()
+        for _ in range(min(len(idle), self.waiting() + len(self.backlog))):
+            idle.pop().succeed()
 
 
 class Call(simpy.Event):
@@ -211,7 +219,7 @@ class Center:
         """Idle staff look again at their queues (opening, end of an outage, new day), and
         officers busy in the back office are called for any walk-in left waiting."""
         for pool in self.pools():
-            pool.wake_all()
+            pool.wake_for_work()
             if not self.conditions.desks_stopped:
                 for _ in range(min(pool.waiting(), len(pool.interruptible))):
                     self.call_from_back_office(pool)
@@ -555,11 +563,18 @@ class Center:
             self.processing_done(rec)
 
     def to_back_office(self, rec: Record, desk: StaffPool | None) -> None:
-        """Queue a record for processing: dedicated staff, else the desk group's staff."""
+        """Queue a record for processing: dedicated staff, else the desk group's staff.
+
+        ``desk``: the group whose officer took the record in at the desk. That
+        officer looks at the queues right after, and takes the record up unless
+        walk-ins wait (and then nobody in the group is idle), so no colleague is
+        woken for it.
+        """
         if self.back_office is not None:
             pool = self.back_office
         elif desk is not None:
-            pool = desk
+            heapq.heappush(desk.backlog, (rec.due, rec.arrival, rec.id, rec))
+            return
         else:
             groups = self.groups_for_proc[rec.proc]
             pool = (
