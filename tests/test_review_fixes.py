@@ -187,3 +187,46 @@ def test_desk_busy_time_is_the_open_hours_part_of_every_service():
     assert returns_at_opening > 0  # the case is exercised
     open_minutes = sc.horizon.days * sc.calendar.open_minutes_per_day
     assert out.kpis["utilization.desk"] * 2 * open_minutes == pytest.approx(busy, rel=1e-9)
+
+
+@pytest.mark.parametrize("back_office", [0, 2])
+def test_utilization_is_the_busy_log_inside_the_measured_window(back_office):
+    # A 24-hour center with warm-up: services and back-office stretches that
+    # straddle the end of the warm-up or the horizon count for their part inside.
+    data = {
+        "name": "round-the-clock",
+        "horizon": {"days": 3, "warmup_days": 1},
+        "calendar": {"type": "continuous"},
+        "demand": {
+            "records_per_day": 300,
+            "channels": {"walk_in": 0.6, "online": 0.4, "postal": 0.0},
+        },
+        "procedures": [
+            {
+                "id": "p",
+                "field": "f",
+                "share": 1,
+                "intake_minutes": {"dist": "exponential", "mean": 8},
+                "processing_minutes": {"dist": "exponential", "mean": 20},
+            }
+        ],
+        "staff": {"desks": [{"name": "desk", "count": 3, "fields": ["f"]}]},
+    }
+    if back_office:
+        data["staff"]["back_office"] = back_office
+    sc = load_scenario(data)
+    out = simulator.model.simulate_replication(sc, 11, 0, keep_records=True)
+    lo, hi = MINUTES_PER_DAY * 1.0, MINUTES_PER_DAY * 4.0
+    minutes = sc.horizon.days * MINUTES_PER_DAY
+    straddling = 0
+    for pool, count in [("desk", 3), ("back-office", back_office)]:
+        if not count:
+            continue
+        logged = 0.0
+        for name, start, end in out.busy_log:
+            if name == pool:
+                logged += max(0.0, min(end, hi) - max(start, lo))
+                straddling += start < lo < end or start < hi <= end
+        kpi = out.kpis[f"utilization.{pool}"]
+        assert kpi * count * minutes == pytest.approx(logged, rel=1e-9)
+    assert straddling > 0  # the edge cases are exercised

@@ -424,9 +424,7 @@ class Center:
     def start_service(self, pool: StaffPool, staff_id: int, rec: Record) -> float:
         """A desk officer starts serving a walk-in now; returns the service minutes.
 
-        Busy time is booked at the start (service is never interrupted), counted
-        only while the center is open and within the horizon: service running past
-        closing is overtime.
+        Busy time is booked at the start (:meth:`book_service`).
         """
         start = self.env.now
         rec.desk_start = start
@@ -434,15 +432,26 @@ class Center:
         if rec.measured:
             self.recorder.wait_sink(start - rec.queued)
         minutes = rec.intake * self.conditions.desk_factor
-        if start >= self.measure_from:
-            end = start + minutes
-            limit = self.session_end if self.open else start
-            if limit > self.end_time:
-                limit = self.end_time
-            pool.busy_minutes += (end if end < limit else limit) - start
+        self.book_service(pool, start, minutes)
         pool.busy += 1
         pool.in_hand[staff_id] = rec
         return minutes
+
+    def book_service(self, pool: StaffPool, start: float, minutes: float) -> None:
+        """Book the busy time of a service starting now (never interrupted) for the
+        utilization: the part inside the measured window, up to the end of the
+        session it started in (service running past closing is overtime, and a
+        service started after closing, for citizens still queued, is all overtime)."""
+        limit = self.session_end if self.open else start
+        end = start + minutes
+        if end < limit:
+            limit = end
+        if limit > self.end_time:
+            limit = self.end_time
+        if start >= self.measure_from:
+            pool.busy_minutes += limit - start
+        elif limit > self.measure_from:  # started in the warm-up
+            pool.busy_minutes += limit - self.measure_from
 
     def back_office_staff(
         self, pool: StaffPool, staff_id: int
@@ -468,12 +477,10 @@ class Center:
             if pool.queue:
                 rec = pool.queue.popleft()
                 start = env.now
-                limit = self.session_end if self.open else start
+                self.book_service(pool, start, rec.intake)
                 pool.in_hand[staff_id] = rec
                 yield env.timeout(rec.intake)
                 del pool.in_hand[staff_id]
-                if start >= self.measure_from:
-                    pool.busy_minutes += min(env.now, limit) - start
                 if self.recorder.keep_records:
                     self.recorder.busy_log.append((pool.name, start, env.now))
                 if rec.rejected:
@@ -526,6 +533,8 @@ class Center:
             del pool.chunk_start[staff_id]
             if start >= self.measure_from:
                 pool.busy_minutes += elapsed
+            elif start + elapsed > self.measure_from:  # started in the warm-up
+                pool.busy_minutes += start + elapsed - self.measure_from
             if self.recorder.keep_records:
                 self.recorder.busy_log.append((pool.name, start, start + elapsed))
             rec.remaining -= elapsed / factor
@@ -699,6 +708,23 @@ class Center:
             out.extend(pool.in_hand.values())
         return out
 
+    def book_work_in_progress(self) -> None:
+        """At the end of the run: back-office stretches still going count up to the
+        horizon (services were booked when they started), and the busy log gets
+        every piece of work still in hand, up to the horizon."""
+        end = self.env.now
+        for pool in self.pools():
+            for start in pool.chunk_start.values():
+                lo = max(start, self.measure_from)
+                if end > lo:
+                    pool.busy_minutes += end - lo
+            if self.recorder.keep_records:
+                for staff_id, rec in pool.in_hand.items():
+                    start = pool.chunk_start.get(staff_id, rec.desk_start)
+                    if pool is self.postal or math.isnan(start):
+                        continue  # postal intakes are not logged until they end
+                    self.recorder.busy_log.append((pool.name, start, end))
+
     def run(self) -> ReplicationOutput:
         self.env.run(until=self.end_time)
         return self.collect()
@@ -706,6 +732,7 @@ class Center:
     def collect(self) -> ReplicationOutput:
         """The replication's output once the environment has run to ``end_time``."""
         recorder = self.recorder
+        self.book_work_in_progress()
         recorder.run_ended(self.env.now, self.records_in_system())
         sc = self.sc
         busy = {p.name: (p.busy_minutes, p.count) for p in self.pools()}
