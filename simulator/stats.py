@@ -43,6 +43,11 @@ class StreamingQuantiles:
         if len(self.buffer) >= self._batch:
             self.flush()
 
+    def flush_if_full(self) -> None:
+        """Fold the buffer into the histogram once it holds a batch of values."""
+        if len(self.buffer) >= self._batch:
+            self.flush()
+
     def flush(self) -> None:
         if not self.buffer:
             return

@@ -85,7 +85,7 @@ class StaffPool:
         records waiting (the others would only go back to waiting), and anyone no
         longer at work today (to go home)."""
         idle = self.idle
-        if any(call.staff_id >= self.present for call in idle):
+        if self.present < self.count:
             for call in [c for c in idle if c.staff_id >= self.present]:
                 idle.remove(call)
                 call.succeed()

@@ -117,24 +117,33 @@ class FilingGenerator:
         self.procedures = procs
         self.priority_share = scenario.demand.priority_share if channel == "walk_in" else 0.0
         self.reject_share = np.array([p.reject_share for p in procs])
+        # Streams are keyed by name, so only those of sources in use are created.
         rng = streams
         self._arrivals = rng(f"arrivals.{channel}")
         self._mix = rng(f"mix.{channel}")
         self._priority = rng(f"priority.{channel}")
         self._reject = rng(f"reject.{channel}")
         self._intake = [rng(f"intake.{p.id}.{channel}") for p in procs]
-        self._processing = [rng(f"processing.{p.id}.{channel}") for p in procs]
+        self._processing = [
+            rng(f"processing.{p.id}.{channel}") if p.processing_minutes is not None else None
+            for p in procs
+        ]
         postal_intake = scenario.staff.postal_intake_minutes
         self.postal_intake = postal_intake if channel == "postal" else None
-        self._postal_intake = rng("intake.postal-agents")
+        if self.postal_intake is not None:
+            self._postal_intake = rng("intake.postal-agents")
         patience = scenario.demand.patience_minutes
         self.patience = patience if channel == "walk_in" else None
-        self._patience = rng("patience.walk_in")
+        if self.patience is not None:
+            self._patience = rng("patience.walk_in")
         self.abandon_return = scenario.demand.return_after_abandon_share
         self.has_rework = any(p.rework is not None for p in procs)
-        self._rework = [rng(f"rework.{p.id}.{channel}") for p in procs]
+        if self.has_rework:
+            self._rework = [rng(f"rework.{p.id}.{channel}") for p in procs]
         self.has_linked = any(p.linked_steps for p in procs)
-        self._linked = [rng(f"linked.{p.id}.{channel}") for p in procs]
+        if self.has_linked:
+            self._linked = [rng(f"linked.{p.id}.{channel}") for p in procs]
+        self._tiled: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def day(self, day: int) -> DayOfFilings:
         """The filings of one working day."""
@@ -147,14 +156,20 @@ class FilingGenerator:
         per-record cost; the block size is fixed by the caller, never by the
         staffing or the backend, so the numbers stay reproducible.
         """
-        pieces = len(self.expected)
-        counts = self._arrivals.poisson(np.tile(self.expected, n_days))
+        tiled = self._tiled.get(n_days)
+        if tiled is None:  # the day's rate pieces repeated over a block of n_days days
+            pieces = len(self.expected)
+            tiled = self._tiled[n_days] = (
+                np.tile(self.expected, n_days),
+                np.repeat(np.arange(n_days), pieces) * MINUTES_PER_DAY
+                + np.tile(self.starts, n_days),
+                np.tile(self.lengths, n_days),
+            )
+        expected, offsets, lengths = tiled
+        counts = self._arrivals.poisson(expected)
         n = int(counts.sum())
-        day_of_piece = np.repeat(np.arange(first, first + n_days), pieces)
-        starts = day_of_piece * MINUTES_PER_DAY + np.tile(self.starts, n_days)
-        times = np.repeat(starts, counts) + self._arrivals.random(n) * np.repeat(
-            np.tile(self.lengths, n_days), counts
-        )
+        starts = offsets + first * MINUTES_PER_DAY
+        times = np.repeat(starts, counts) + self._arrivals.random(n) * np.repeat(lengths, counts)
         times = np.sort(times, kind="stable")
         if len(self.procedures) == 1:
             proc = np.zeros(n, dtype=np.int64)

@@ -20,6 +20,9 @@ import math
 from simulator.model.record import CHANNEL_NAMES, POSTAL, Record
 from simulator.stats import StreamingQuantiles
 
+#: Values kept in plain lists before they are folded into the statistics.
+BUFFERED_VALUES = 8192
+
 RECORD_COLUMNS = (
     "record",
     "channel",
@@ -59,8 +62,8 @@ class Recorder:
         self.busy_log: list[tuple[str, float, float]] = []
         self._proc_ids = procedure_ids
         self._proc_fields = procedure_fields
-        self.waits = StreamingQuantiles()
-        self.handles = StreamingQuantiles()
+        self.waits = StreamingQuantiles(batch=BUFFERED_VALUES)
+        self.handles = StreamingQuantiles(batch=BUFFERED_VALUES)
         self.time_in_center_total = 0.0
         self.time_in_center_n = 0
         self.filed = 0
@@ -89,8 +92,13 @@ class Recorder:
         self.filed += n
 
     def day_ended(self) -> None:
-        self.waits.flush()
-        self.handles.flush()
+        """A block of days is over: fold full buffers (memory stays bounded)."""
+        self.waits.flush_if_full()
+        self.handles.flush_if_full()
+        if len(self._stays) >= BUFFERED_VALUES:
+            self._fold_stays()
+
+    def _fold_stays(self) -> None:
         self.time_in_center_total += sum(self._stays)
         self.time_in_center_n += len(self._stays)
         self._stays.clear()
@@ -126,7 +134,9 @@ class Recorder:
 
     def run_ended(self, now: float, in_system: list[Record]) -> None:
         """The records still in queues or in someone's hands when the run stops."""
-        self.day_ended()
+        self.waits.flush()
+        self.handles.flush()
+        self._fold_stays()
         self.queue_changed(now, 0)
         for rec in in_system:
             if rec.measured:
