@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL
+from simpy.events import NORMAL, PENDING
 
 from simulator.model.calendar import MINUTES_PER_DAY, OpeningHours
 from simulator.model.conditions import WorkingConditions
@@ -67,8 +67,8 @@ class StaffPool:
         self.in_hand: dict[int, Record] = {}
         self.processes: list[simpy.Process] = []
         # Desk staff doing back-office work who would put it down for a walk-in,
-        # with the time they started the current stretch of it.
-        self.interruptible: dict[int, tuple[simpy.Process, float]] = {}
+        # with the times the current stretch of it started and will end.
+        self.interruptible: dict[int, tuple[simpy.Process, float, float]] = {}
         self.chunk_start: dict[int, float] = {}
 
     def waiting(self) -> int:
@@ -85,6 +85,8 @@ class StaffPool:
         records waiting (the others would only go back to waiting), and anyone no
         longer at work today (to go home)."""
         idle = self.idle
+        if not idle:
+            return
         if self.present < self.count:
             for call in [c for c in idle if c.staff_id >= self.present]:
                 idle.remove(call)
@@ -100,7 +102,10 @@ class Call(simpy.Event):
     that starts at an idle desk."""
 
     def __init__(self, env: simpy.Environment, staff_id: int):
-        super().__init__(env)
+        # simpy.Event.__init__ inlined, as simpy.Timeout does (one per idle spell).
+        self.env = env
+        self.callbacks: list = []
+        self._value = PENDING
         self.staff_id = staff_id
 
     def answer_after(self, delay: float, value: Any) -> None:
@@ -522,7 +527,7 @@ class Center:
             interrupted = False
             # While working, an arriving walk-in (desk officers only) or a change of
             # conditions (an outage starts or ends) may interrupt this stretch.
-            pool.interruptible[staff_id] = (pool.processes[staff_id], start)
+            pool.interruptible[staff_id] = (pool.processes[staff_id], start, start + elapsed)
             pool.chunk_start[staff_id] = start
             try:
                 yield env.timeout(elapsed)
@@ -601,14 +606,18 @@ class Center:
         if somebody is still waiting."""
         now = self.env.now
         slice_minutes = self.slice_minutes
-
-        def look_up_time(start: float) -> float:
-            if slice_minutes == 0:
-                return now
-            return start + math.ceil((now - start) / slice_minutes - EPSILON) * slice_minutes
-
-        staff_id = min(pool.interruptible, key=lambda i: look_up_time(pool.interruptible[i][1]))
-        process, start = pool.interruptible.pop(staff_id)  # one call per officer and slice
+        staff_id, at = -1, math.inf
+        for i, (_, start, _) in pool.interruptible.items():
+            look = (
+                start + math.ceil((now - start) / slice_minutes - EPSILON) * slice_minutes
+                if slice_minutes
+                else now
+            )
+            if look < at:
+                staff_id, at = i, look
+        process, start, end = pool.interruptible.pop(staff_id)  # one call per officer and slice
+        if end <= at:
+            return  # the stretch ends first: the officer looks at the queue then anyway
 
         def look_up(_event: simpy.Event | None = None) -> None:
             if pool.interruptible.get(staff_id, (None, start))[1] != start:
@@ -618,9 +627,8 @@ class Center:
             if pool.priority_queue or pool.queue:
                 process.interrupt("walk-in")
             else:  # a colleague took the citizen: keep working, callable again
-                pool.interruptible[staff_id] = (process, start)
+                pool.interruptible[staff_id] = (process, start, end)
 
-        at = look_up_time(start)
         if at <= now:
             look_up()
         else:

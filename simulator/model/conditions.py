@@ -119,7 +119,7 @@ class WorkingConditions:
             # Work in hand stops, or goes on at the new speed, from now on.
             for pool in self.center.pools():
                 for staff_id in list(pool.interruptible):
-                    process, _ = pool.interruptible.pop(staff_id)
+                    process = pool.interruptible.pop(staff_id)[0]
                     process.interrupt("conditions")
 
     def _recompute(self) -> None:

@@ -182,7 +182,7 @@ class FilingGenerator:
         processing = np.zeros(n)
         for j, p in enumerate(self.procedures):
             mask = proc == j
-            k = int(mask.sum())
+            k = np.count_nonzero(mask)
             if k == 0:
                 continue
             intake[mask] = p.intake_minutes.sample(self._intake[j], k)
