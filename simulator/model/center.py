@@ -437,7 +437,17 @@ class Center:
         if rec.measured:
             self.recorder.wait_sink(start - rec.queued)
         minutes = rec.intake * self.conditions.desk_factor
-        self.book_service(pool, start, minutes)
+        # book_service(pool, start, minutes), inlined: this runs once per walk-in
+        limit = self.session_end if self.open else start
+        end = start + minutes
+        if end < limit:
+            limit = end
+        if limit > self.end_time:
+            limit = self.end_time
+        if start >= self.measure_from:
+            pool.busy_minutes += limit - start
+        elif limit > self.measure_from:
+            pool.busy_minutes += limit - self.measure_from
         pool.busy += 1
         pool.in_hand[staff_id] = rec
         return minutes
