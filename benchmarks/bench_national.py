@@ -105,7 +105,7 @@ def main() -> None:
     parser.add_argument(
         "--sizing-sample",
         type=int,
-        default=6,
+        default=16,
         help="communes to size for the national sizing estimate (0: skip)",
     )
     args = parser.parse_args()
