@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from builders import assert_conserved, busy_office, busy_office_dict
+from builders import assert_conserved, busy_office, busy_office_dict, mmc_dict
 from click.testing import CliRunner
 
 import simulator
 from simulator.cli import main
 from simulator.model.calendar import MINUTES_PER_DAY, OpeningHours
+from simulator.model.center import Center
 from simulator.model.conditions import merge_windows
 from simulator.scenario import ScenarioError, load_scenario
+from simulator.streams import RandomStreams
 
 
 def test_overlapping_outage_windows_merge_into_one():
@@ -230,3 +232,20 @@ def test_utilization_is_the_busy_log_inside_the_measured_window(back_office):
         kpi = out.kpis[f"utilization.{pool}"]
         assert kpi * count * minutes == pytest.approx(logged, rel=1e-9)
     assert straddling > 0  # the edge cases are exercised
+
+
+def test_no_record_waits_in_the_backlog_while_a_colleague_is_idle():
+    # 24-hour desks with absences: an officer whose service runs into a day they are
+    # absent must not leave the record they took in waiting while a colleague idles.
+    data = mmc_dict(4, 0.2, days=20, staff={"absence_share": 0.3})
+    data["procedures"][0]["processing_minutes"] = {"dist": "exponential", "mean": 10}
+    sc = load_scenario(data)
+    for rep in range(4):
+        center = Center(sc, RandomStreams(7, rep))
+        env, pool, last = center.env, center.desks[0], 0.0
+        while env.peek() < center.end_time:
+            if env.peek() > last:  # all events at `last` processed: a settled state
+                idle_present = [c for c in pool.idle if c.staff_id < pool.present]
+                assert not (pool.backlog and idle_present), f"rep {rep}, minute {last:.2f}"
+                last = env.peek()
+            env.step()

@@ -592,12 +592,15 @@ class Center:
         ``desk``: the group whose officer took the record in at the desk. That
         officer looks at the queues right after, and takes the record up unless
         walk-ins wait (and then nobody in the group is idle), so no colleague is
-        woken for it.
+        woken for it, unless staff are absent today (the officer's service may
+        have run into a day they are not at work).
         """
         if self.back_office is not None:
             pool = self.back_office
         elif desk is not None:
             heapq.heappush(desk.backlog, (rec.due, rec.arrival, rec.id, rec))
+            if desk.present < desk.count and self.open and desk.idle:
+                desk.idle.pop().succeed()  # the officer may be going home: wake a colleague
             return
         else:
             groups = self.groups_for_proc[rec.proc]
@@ -729,7 +732,8 @@ class Center:
     def book_work_in_progress(self) -> None:
         """At the end of the run: back-office stretches still going count up to the
         horizon (services were booked when they started), and the busy log gets
-        every piece of work still in hand, up to the horizon."""
+        the desk and back-office work still in hand, up to the horizon (postal
+        intakes still in hand are booked but not logged)."""
         end = self.env.now
         for pool in self.pools():
             for start in pool.chunk_start.values():
