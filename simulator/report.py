@@ -732,9 +732,14 @@ def _umask() -> int:
     return mask
 
 
-def _write_images(folder: Path, images: Mapping[str, bytes]) -> None:
+def _save_report(folder: Path, images: Mapping[str, bytes], html: str) -> Path:
+    """Write each picture as ``<name>.png`` and the report as ``report.html`` in
+    ``folder`` (each file atomically); return the report's path."""
     for name, png in images.items():
         _write_text_atomically(folder / f"{name}.png", png)
+    path = folder / REPORT_FILE
+    _write_text_atomically(path, html)
+    return path
 
 
 def write_run_report(
@@ -743,10 +748,7 @@ def write_run_report(
     """Save the run's pictures as ``<name>.png`` and ``report.html`` in ``folder``."""
     folder = Path(folder)
     images = run_images(result)
-    _write_images(folder, images)
-    path = folder / REPORT_FILE
-    _write_text_atomically(path, run_report_html(result, images=images, meta=meta))
-    return path
+    return _save_report(folder, images, run_report_html(result, images=images, meta=meta))
 
 
 # -- sizing reports -----------------------------------------------------------------------
@@ -871,10 +873,7 @@ def write_sizing_report(
 
     folder = Path(folder)
     images = {"staffing-curve": figure_png(plots.staffing_curve(result))}
-    _write_images(folder, images)
-    path = folder / REPORT_FILE
-    _write_text_atomically(path, sizing_report_html(result, images=images, meta=meta))
-    return path
+    return _save_report(folder, images, sizing_report_html(result, images=images, meta=meta))
 
 
 # -- comparison reports -------------------------------------------------------------------
@@ -1014,10 +1013,8 @@ def write_comparison_report(
 
     folder = Path(folder)
     images = {"compare": figure_png(plots.compare_kpis(comparison))}
-    _write_images(folder, images)
-    path = folder / REPORT_FILE
-    _write_text_atomically(path, comparison_report_html(comparison, images=images, meta=meta))
-    return path
+    html = comparison_report_html(comparison, images=images, meta=meta)
+    return _save_report(folder, images, html)
 
 
 # -- reading folders back -----------------------------------------------------------------
