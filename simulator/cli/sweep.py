@@ -117,6 +117,17 @@ def sweep(
     size = SizeOptions(tuple(desks), max_staff) if do_size else None
     if resume and out:
         raise BadInput(f"--out {out}: expected either --out (a new sweep) or --resume, found both")
+
+    def plan_from_options():
+        return plan_sweep(
+            source,
+            sets,
+            seed=seed,
+            replications=replications,
+            size=size,
+            where=_pairs(where, "--where"),
+        )
+
     try:
         if resume:
             folder = Path(resume)
@@ -130,26 +141,12 @@ def sweep(
                     )
                 plan = plan_from_spec(spec)
             else:
-                plan = plan_sweep(
-                    source,
-                    sets,
-                    seed=seed,
-                    replications=replications,
-                    size=size,
-                    where=_pairs(where, "--where"),
-                )
+                plan = plan_from_options()
             store.check(plan)
         else:
             if source is None:
                 raise BadInput("expected a SCENARIO or PROVINCE file, or --resume FOLDER")
-            plan = plan_sweep(
-                source,
-                sets,
-                seed=seed,
-                replications=replications,
-                size=size,
-                where=_pairs(where, "--where"),
-            )
+            plan = plan_from_options()
             root = out_root(out)
         if plot_kpi is not None and plot_kpi not in plan.kpi_names():
             names = plan.kpi_names()
