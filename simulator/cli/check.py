@@ -35,7 +35,10 @@ def check(
     strict: bool,
     quiet: bool,
 ) -> None:
-    """Is each reported figure inside the simulation's 95% prediction range?"""
+    """Is each reported figure inside the simulation's 95% prediction range?
+
+    A file without a calibration: list is skipped with a note on stderr; the
+    others are checked (exit 2 only when none of the files has one)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -43,11 +46,19 @@ def check(
 
     loaded = [(path, load(path)) for path in scenarios]
     missing = [path for path, sc in loaded if not sc.calibration]
-    if missing:
+    if len(missing) == len(loaded):
+        in_any = "" if len(missing) == 1 else " in at least one file"
         raise BadInput(
-            f"{missing[0]}: calibration: expected reported figures to check, "
+            f"{', '.join(missing)}: calibration: expected reported figures to check{in_any}, "
             "found none (add a calibration: list)"
         )
+    # A batch goes on past a file with nothing to check; the note says which
+    # (on stderr, so that --json output keeps one key per checked scenario).
+    for path in missing:
+        click.echo(
+            f"pasc: {path}: skipped, no calibration: list (nothing reported to check)", err=True
+        )
+    loaded = [(path, sc) for path, sc in loaded if sc.calibration]
     results = {}
     with progress_bar("check", quiet or as_json) as progress:
         for i, (_path, sc) in enumerate(loaded):

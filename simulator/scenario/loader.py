@@ -41,6 +41,7 @@ def load_scenario(
     if isinstance(source, Mapping):
         file: Path | None = None
         raw = copy.deepcopy(dict(source))
+        reject_province(raw, file)
         if "extends" in raw:
             raise ScenarioError(None, [Problem("extends", "extends needs a file, not a mapping")])
     else:
@@ -93,12 +94,35 @@ def read_yaml_mapping(file: Path) -> dict[str, Any]:
     return data
 
 
+#: The top-level key that makes a YAML file a province file (as ``is_province_file`` reads it).
+PROVINCE_KEY = "communes"
+#: Where a province file goes instead of a one-scenario command.
+PROVINCE_TAKEN_BY = "pasc province, pasc sweep (Python: simulator.scenario.province.load_province)"
+
+
+def reject_province(data: Mapping[str, Any], file: str | Path | None) -> None:
+    """ScenarioError when ``data`` is a province file, not one commune's scenario.
+
+    A province file's ``communes:`` table would otherwise come out as a cascade
+    of unknown and missing keys; this names what the file is and where it goes.
+    """
+    if PROVINCE_KEY not in data:
+        return
+    what = "a province file" if file is not None else "a province"
+    message = (
+        f"expected a commune scenario, found {what} (top-level key '{PROVINCE_KEY}'); "
+        f"province files are taken by: {PROVINCE_TAKEN_BY}"
+    )
+    raise ScenarioError(file, [Problem("", message)])
+
+
 def _read_with_extends(file: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     resolved = file.resolve()
     if resolved in chain:
         cycle = " -> ".join(p.name for p in (*chain, resolved))
         raise ScenarioError(file, [Problem("extends", f"expected no cycle, found {cycle}")])
     data = read_yaml_mapping(file)
+    reject_province(data, file)
     parent = data.pop("extends", None)
     if parent is None:
         return data
