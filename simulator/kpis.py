@@ -23,6 +23,8 @@ KPI_NAMES: tuple[str, ...] = (
     "records_rejected",
     "records_in_progress",
     "records_abandoned",
+    "records_with_citizen",
+    "backlog_growth_per_day",
     "utilization",
     "records_per_staff_year",
     "queue_length.mean",
@@ -51,7 +53,17 @@ KPI_DESCRIPTIONS: dict[str, str] = {
     "records_per_staff_year": "completed records per staff member, scaled to a working year",
     "queue_length": "walk-ins waiting (time average while open, and maximum)",
     "wait_probability": "share of walk-ins who waited at all",
-    "records_overdue": "of those in progress at the end, past their deadline already",
+    "records_overdue": (
+        "of those in progress at the end, past their deadline already (not those with the citizen)"
+    ),
+    "records_with_citizen": (
+        "of those in progress at the end, sent back for a supplement and not yet returned "
+        "(the deadline restarts on return: never overdue)"
+    ),
+    "backlog_growth_per_day": (
+        "slope of records in progress at each day's close, per working day, after the "
+        "settling time (about 0 when the center keeps up)"
+    ),
 }
 
 
@@ -73,3 +85,37 @@ def kpi_names_for(desk_names: list[str], back_office: bool, postal: bool) -> lis
 def description(kpi: str) -> str:
     """A one-line explanation of a KPI, for tables and reports."""
     return KPI_DESCRIPTIONS.get(kpi.split(".")[0], KPI_DESCRIPTIONS.get(kpi, ""))
+
+
+# -- how KPIs are shown ------------------------------------------------------------------
+
+#: KPIs that are shares of 1 (printed with 3 decimals: 0.993, not 0.99).
+SHARE_KPIS: tuple[str, ...] = ("on_time_rate", "utilization", "wait_probability")
+#: KPIs that can be negative (a shrinking backlog); every other KPI is >= 0.
+SIGNED_KPIS: tuple[str, ...] = ("backlog_growth_per_day",)
+
+
+def is_share(kpi: str) -> bool:
+    return kpi.split(".")[0] in SHARE_KPIS
+
+
+def kpi_digits(kpi: str) -> int:
+    """Decimals to print a KPI's value with."""
+    return 3 if is_share(kpi) else 2
+
+
+def natural_range(kpi: str) -> tuple[float, float]:
+    """The values a KPI can take: shares in [0, 1], counts and times >= 0."""
+    if is_share(kpi):
+        return 0.0, 1.0
+    if kpi.split(".")[0] in SIGNED_KPIS or kpi == "keeps_up":
+        return float("-inf"), float("inf")
+    return 0.0, float("inf")
+
+
+def shown_interval(kpi: str, low: float, high: float) -> tuple[float, float]:
+    """A confidence interval for display, kept in the KPI's natural range (a count's
+    interval does not go below 0, a share's not above 1). Tables on file keep the raw
+    Student-t bounds."""
+    lo, hi = natural_range(kpi)
+    return min(max(low, lo), hi), max(min(high, hi), lo)

@@ -18,7 +18,14 @@ from typing import Any
 
 from simulator.runner import ReplicationPool
 from simulator.scenario import Scenario
-from simulator.sizing import SizingResult, StaffingEvaluator, desk_loads, size
+from simulator.sizing import (
+    SizingResult,
+    StaffingEvaluator,
+    size,
+    sizing_replications,
+    sizing_scenario,
+)
+from simulator.workload import BACK_OFFICE, pool_loads
 
 
 @dataclass
@@ -57,10 +64,10 @@ def annual_demand(sc: Scenario) -> float:
 def quota_staffing(sc: Scenario, total: int) -> dict[str, int]:
     """Spread ``total`` center staff over the desk groups by their offered load
     (dedicated back-office staff keep their count); at least one per desk."""
-    loads = desk_loads(sc)
+    loads = pool_loads(sc)
     desks = [d.name for d in sc.staff.desks]
     n = max(len(desks), total - sc.staff.back_office)
-    weight = {d: max(loads[d].total_erlangs, 1e-6) for d in desks}
+    weight = {d: max(loads[d].work_erlangs, 1e-6) for d in desks}
     norm = sum(weight.values())
     exact = {d: max(1.0, n * weight[d] / norm) for d in desks}
     out = {d: max(1, math.floor(exact[d])) for d in desks}
@@ -85,14 +92,18 @@ def compare_quota(
     q_total = max(len(sc.staff.desks) + sc.staff.back_office, math.ceil(exact - 1e-9))
     q_staffing = quota_staffing(sc, q_total)
     sizing = size(sc, max_staff=max_staff, replications=replications, workers=workers)
-    reps = replications or sc.replications
+    # The quota staffing is judged like a sizing candidate: steady-state horizon,
+    # keeps-up verdict included.
+    judged = sizing_scenario(sc)
+    reps = replications or sizing_replications(sc, judged)
     with ReplicationPool(workers) as pool:
-        ev = StaffingEvaluator(sc, sc.seed, reps, reps, pool, None, screen=False)
+        ev = StaffingEvaluator(judged, sc.seed, reps, reps, pool, None, screen=False)
         at_quota = ev.evaluate([q_staffing])[0]
     rpsy_quota = _kpi(at_quota.summary, "records_per_staff_year")
     if sizing.answer is not None:
         chosen = sizing.chosen
-        service_total = sum(sizing.answer.values()) + sc.staff.back_office
+        unsized_back_office = 0 if BACK_OFFICE in sizing.answer else sc.staff.back_office
+        service_total = sum(sizing.answer.values()) + unsized_back_office
         rpsy_service = _kpi(chosen.summary, "records_per_staff_year")
         # The quota caps staff at demand / quota; the targets need service_total.
         binding = "service targets" if service_total > q_total else "quota"

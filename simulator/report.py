@@ -1104,7 +1104,16 @@ def load_sizing_folder(folder: str | Path) -> tuple[SizingResult, dict[str, Any]
                 ],
                 columns=["kpi", "mean", "ci_low", "ci_high"],
             )
-            targets = target_table(sc.targets, summary)
+            if row.get("targets") is not None:  # as judged, keeps-up row included
+                targets = pd.DataFrame(
+                    [
+                        {**t, **{c: _nan(t.get(c)) for c in ("mean", "ci_low", "ci_high")}}
+                        for t in row["targets"]
+                    ],
+                    columns=["kpi", "op", "threshold", "mean", "ci_low", "ci_high", "verdict"],
+                )
+            else:
+                targets = target_table(sc.targets, summary)
             curve.append(Candidate(dict(row["staff"]), int(row["replications"]), summary, targets))
         result = SizingResult(
             scenario=sc,
@@ -1116,6 +1125,10 @@ def load_sizing_folder(folder: str | Path) -> tuple[SizingResult, dict[str, Any]
             analytic_estimate=dict(meta.get("analytic_estimate") or {}),
             unreachable=list(meta.get("unreachable_targets") or []),
             explanation=meta.get("explanation", ""),
+            horizon_days=(meta.get("horizon") or {}).get("days"),
+            warmup_days=(meta.get("horizon") or {}).get("warmup_days"),
+            replications=meta.get("replications"),
+            seed=meta.get("seed"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ReportError(

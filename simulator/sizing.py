@@ -1,21 +1,33 @@
-"""How many staff does this commune need? The smallest staffing meeting every target.
+"""How many staff does this commune need? The smallest staffing that keeps up and
+meets every target, in the steady state, for every staff pool.
 
-The search simulates candidate staffings with common random numbers (the same
-seed, so every candidate sees the same citizens) and judges each with the
-same three-valued verdicts as ``pasc run``:
+An answer is only right if it holds over a year of operation, so every
+candidate staffing is judged the same way:
 
-1. **Bounds.** Queueing theory gives a lower bound (the desk cannot do less
-   work than arrives: staff >= offered load) and an *analytic estimate*
-   (Erlang C at the peak hour plus the back-office load), shown beside the
-   simulated answer.
-2. **Reachability.** If the targets fail even at ``max_staff``, no staffing
-   meets them (a handle-time target that the procedure itself exceeds, say):
-   the answer is ``None`` and the failing targets are named.
-3. **Greedy marginal allocation.** From the lower bound, add one staff member
-   at a time where it reduces the failing targets' shortfall most, until all
-   verdicts pass. With one desk group this is a plain upward search.
-4. **Trim.** Remove one staff member from any group where the targets still
-   pass without them; what fails on removal is the *binding* target.
+1. **Work-load accounting first** (:mod:`simulator.workload`). A staffing
+   whose work reaches the capacity of any pool (desk group, dedicated back
+   office, postal agents) cannot keep up, whatever a short run shows: it is
+   rejected without simulating. The lower bound of each sized pool is the
+   fewest staff below capacity, rounded *up* (4.66 staff of work is 5).
+2. **A steady-state horizon.** Candidates are simulated on
+   :func:`simulator.workload.steady_state_horizon`: a warm-up of at least
+   the settling time S (longest deadline + mean days at other agencies or
+   with the citizen + 1) and at least max(60, 4 x S) measured days, whatever
+   the scenario's own horizon (``horizon_days`` overrides the measured days).
+   Because each replication is longer, fewer are needed for the same
+   precision: by default the scenario's replications x its days / the
+   sizing days, at least ``MIN_SIZING_REPLICATIONS``.
+3. **"Keeps up" is a target.** Every candidate must pass the keeps-up
+   verdict (:class:`simulator.results.verdicts.KeepsUp`: no pool over
+   capacity, backlog growth per day at most one day's filings a year) as
+   well as every scenario target.
+4. **Reachability.** If the targets fail even at ``max_staff``, no staffing
+   meets them: the answer is ``None`` and the failing targets are named.
+5. **Greedy marginal allocation.** From the lower bound, add one staff
+   member at a time where it reduces the failing targets' shortfall most,
+   until all verdicts pass; then **trim**: remove one staff member from any
+   pool where everything still passes. What fails on removal is the
+   *binding* constraint.
 
 Every candidate is first screened with 3, then 5 replications: one whose
 interval already misses a target is a valid ``fail`` and costs no more. The
@@ -25,8 +37,6 @@ the threshold) is never guessed: the candidate gets more replications
 passing. Each look is a 95 % verdict, so a staffing whose mean truly meets a
 target can be failed at one of the looks with a small probability (about
 2.5 % per look that could fail it); that only ever makes the answer larger.
-The reachability check at ``max_staff`` takes the full count only when the
-screening looks neither pass nor clearly fail it.
 """
 
 from __future__ import annotations
@@ -41,24 +51,41 @@ import pandas as pd
 from simulator import analytic
 from simulator.model import ReplicationOutput
 from simulator.results import kpi_frame, summarize, target_table
+from simulator.results.verdicts import KEEPS_UP, KeepsUp, keeps_up
 from simulator.runner import ReplicationPool
 from simulator.scenario import Scenario
-from simulator.scenario.models import CHANNELS
+from simulator.workload import (
+    BACK_OFFICE,
+    POSTAL_AGENTS,
+    PoolLoad,
+    overloaded,
+    pool_loads,
+    steady_state_horizon,
+)
 
 Staffing = dict[str, int]
 #: Replications of the first looks at each candidate (see StaffingEvaluator.evaluate).
 SCREENING_REPLICATIONS = (3, 5)
+#: Fewest replications of a full look on the steady-state horizon.
+MIN_SIZING_REPLICATIONS = 8
 WAIT_QUANTILES = {"wait_minutes.p50": 0.5, "wait_minutes.p90": 0.9, "wait_minutes.p95": 0.95}
 
 
 @dataclass
 class Candidate:
-    """One simulated staffing: its KPIs (mean, interval) and target verdicts."""
+    """One judged staffing: its KPIs (mean, interval), work per pool and verdicts.
+
+    ``targets`` holds the scenario's targets and, last, the ``keeps_up`` row.
+    A candidate with ``replications == 0`` was rejected by the work-load
+    accounting alone (a pool over capacity), without simulating.
+    """
 
     staff: Staffing
     replications: int
     summary: pd.DataFrame
     targets: pd.DataFrame
+    loads: dict[str, PoolLoad] = field(default_factory=dict)
+    keeps: KeepsUp | None = None
 
     @property
     def total(self) -> int:
@@ -67,6 +94,10 @@ class Candidate:
     @property
     def passes(self) -> bool:
         return bool((self.targets["verdict"] == "pass").all())
+
+    @property
+    def over_capacity(self) -> bool:
+        return self.replications == 0
 
     def not_passing(self) -> list[str]:
         return self.targets.loc[self.targets["verdict"] != "pass", "kpi"].tolist()
@@ -88,7 +119,13 @@ class Candidate:
         row = self.targets[self.targets["kpi"] == kpi].iloc[0]
         scale = abs(row.threshold) or 1.0
         gap = (row.threshold - row.ci_high) if row.op == "<=" else (row.ci_low - row.threshold)
-        return gap / scale
+        return gap / scale if not math.isnan(gap) else -math.inf
+
+    def constraint_text(self, kpi: str) -> str:
+        """How a failing constraint reads in an explanation."""
+        if kpi == KEEPS_UP and self.keeps is not None:
+            return self.keeps.binding_text()
+        return kpi
 
     def row(self) -> dict[str, Any]:
         """The ``curve`` entry of ``pasc size --json``."""
@@ -113,6 +150,8 @@ class Candidate:
             "replications": self.replications,
             "kpis": kpis,
             "targets": targets,
+            "keeps_up": self.keeps.to_dict() if self.keeps is not None else None,
+            "pools": {name: pl.to_dict() for name, pl in self.loads.items()},
         }
 
 
@@ -122,7 +161,11 @@ def _num(x: float) -> float | None:
 
 @dataclass
 class SizingResult:
-    """The answer of :func:`size` and the staffing curve behind it."""
+    """The answer of :func:`size` and the staffing curve behind it.
+
+    ``desks`` lists the sized pools (desk groups, ``back-office``); ``horizon``
+    is the steady-state horizon every candidate was judged on.
+    """
 
     scenario: Scenario
     desks: list[str]
@@ -133,6 +176,14 @@ class SizingResult:
     analytic_estimate: Staffing
     unreachable: list[str] = field(default_factory=list)
     explanation: str = ""
+    horizon_days: int | None = None
+    warmup_days: int | None = None
+    replications: int | None = None
+    seed: int | None = None
+
+    @property
+    def pools(self) -> list[str]:
+        return self.desks
 
     @property
     def answer_total(self) -> int | None:
@@ -144,13 +195,27 @@ class SizingResult:
             return None
         return next(c for c in self.curve if all(c.staff[d] == n for d, n in self.answer.items()))
 
+    def answer_scenario(self) -> Scenario | None:
+        """The input scenario with the answer's staff counts (``answer.yaml``)."""
+        if self.answer is None:
+            return None
+        return with_staff(self.scenario, self.answer)
+
     def curve_frame(self) -> pd.DataFrame:
-        """One row per candidate: staff per desk, each target's mean/interval/verdict."""
+        """One row per candidate: staff per pool, work / utilization per pool, backlog
+        growth, each target's mean/interval/verdict."""
         rows = []
         for c in sorted(self.curve, key=lambda c: (c.total, tuple(c.staff.values()))):
             row: dict[str, Any] = {f"staff.{k}": v for k, v in c.staff.items()}
             row["staff_total"] = c.total
             row["replications"] = c.replications
+            by_kpi = c.summary.set_index("kpi") if len(c.summary) else None
+            for name, pl in c.loads.items():
+                row[f"work.{name}"] = pl.work_erlangs
+                row[f"load_ratio.{name}"] = pl.load_ratio
+                key = f"utilization.{name}"
+                has = by_kpi is not None and key in by_kpi.index
+                row[f"{key}.mean"] = float(by_kpi.loc[key, "mean"]) if has else math.nan
             for t in c.targets.itertuples():
                 row[f"{t.kpi}.mean"] = t.mean
                 row[f"{t.kpi}.ci_low"] = t.ci_low
@@ -161,117 +226,91 @@ class SizingResult:
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``--json`` shape of SPEC.md, plus bounds and explanation."""
+        """The ``--json`` shape of SPEC.md, plus bounds, horizon and explanation."""
         curve = sorted(self.curve, key=lambda c: (c.total, tuple(c.staff.values())))
+        chosen = self.chosen
         return {
             "scenario": self.scenario.name,
             "answer": self.answer,
             "binding_target": self.binding_target,
             "analytic_estimate": self.analytic_estimate,
             "lower_bound": self.lower_bound,
+            "pools": list(self.desks),
+            "horizon": {"days": self.horizon_days, "warmup_days": self.warmup_days},
+            "replications": self.replications,
+            "seed": self.seed,
+            "keeps_up": chosen.keeps.to_dict() if chosen and chosen.keeps else None,
             "unreachable_targets": self.unreachable,
             "explanation": self.explanation,
             "curve": [c.row() for c in curve],
         }
 
 
-# -- analytic side -----------------------------------------------------------------------
+# -- staffings and their analytic bounds ---------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DeskLoad:
-    """Work arriving at one desk group, in staff-minutes per open minute (Erlangs)."""
-
-    walk_in_per_minute_mean: float  # over open hours
-    walk_in_per_minute_peak: float  # in the busiest hour
-    mean_intake_minutes: float
-    back_office_erlangs: float
-
-    @property
-    def walk_in_erlangs(self) -> float:
-        return self.walk_in_per_minute_mean * self.mean_intake_minutes
-
-    @property
-    def total_erlangs(self) -> float:
-        return self.walk_in_erlangs + self.back_office_erlangs
+def sizable_pools(sc: Scenario) -> list[str]:
+    """Pools that :func:`size` can size: every desk group, the dedicated back office
+    (when the scenario has one) and the postal agents (when it has them)."""
+    names = [d.name for d in sc.staff.desks]
+    if sc.staff.back_office > 0:
+        names.append(BACK_OFFICE)
+    if sc.staff.postal_agents > 0:
+        names.append(POSTAL_AGENTS)
+    return names
 
 
-def desk_loads(sc: Scenario) -> dict[str, DeskLoad]:
-    """Offered load per desk group; a field covered by several groups is split evenly."""
-    open_minutes = sc.calendar.open_minutes_per_day
-    shares = sc.channel_shares()  # after the online fallback
-    weights = sc.profile_weights()
-    spans = sc.calendar.open_spans_minutes()
-    hour_minutes: dict[int, int] = {}
-    for a, b in spans:
-        for m in range(a, b):
-            hour_minutes[m // 60] = hour_minutes.get(m // 60, 0) + 1
-    if sc.calendar.type == "continuous" and sc.demand.hourly_profile is None:
-        peak_factor = 1.0
-    else:
-        mass = {h: weights.get(h, 0.0) * n for h, n in hour_minutes.items()}
-        total_mass = sum(mass.values())
-        peak_factor = max(
-            (mass[h] / total_mass) / (hour_minutes[h] / open_minutes) for h in mass if mass[h] > 0
-        )
-    coverers = {
-        p.id: [d.name for d in sc.staff.desks if p.field in d.fields] for p in sc.procedures
-    }
-    walk = {d.name: 0.0 for d in sc.staff.desks}
-    walk_work = {d.name: 0.0 for d in sc.staff.desks}
-    back = {d.name: 0.0 for d in sc.staff.desks}
-    for p in sc.procedures:
-        groups = coverers[p.id]
-        processing = p.processing_minutes.mean if p.processing_minutes else 0.0
-        keep = 1 - p.reject_share
-        per_day = {ch: sc.demand.records_per_day * shares[ch] for ch in CHANNELS}
-        allowed = {ch: p.channels is None or ch in p.channels for ch in CHANNELS}
-        mix = {}
-        for ch in CHANNELS:
-            norm = sum(q.share for q in sc.procedures if q.channels is None or ch in q.channels)
-            mix[ch] = p.share / norm if allowed[ch] and norm else 0.0
-        walk_rate = per_day["walk_in"] * mix["walk_in"] / open_minutes
-        bo_minutes_per_day = (
-            per_day["walk_in"] * mix["walk_in"] * keep * processing
-            + per_day["online"] * mix["online"] * (p.intake_minutes.mean + keep * processing)
-            + per_day["postal"] * mix["postal"] * keep * processing
-        )
-        for g in groups:
-            walk[g] += walk_rate / len(groups)
-            walk_work[g] += walk_rate / len(groups) * p.intake_minutes.mean
-            back[g] += bo_minutes_per_day / open_minutes / len(groups)
-    dedicated = sc.staff.back_office > 0
-    return {
-        name: DeskLoad(
-            walk_in_per_minute_mean=walk[name],
-            walk_in_per_minute_peak=walk[name] * peak_factor,
-            mean_intake_minutes=walk_work[name] / walk[name] if walk[name] else 0.0,
-            back_office_erlangs=0.0 if dedicated else back[name],
-        )
-        for name in walk
-    }
+def default_pools(sc: Scenario) -> list[str]:
+    """What ``pasc size`` sizes by default: the desk groups and the dedicated back office."""
+    return [p for p in sizable_pools(sc) if p != POSTAL_AGENTS]
 
 
-def _max_utilization(sc: Scenario, desk: str) -> float:
+def staff_of(sc: Scenario) -> Staffing:
+    """Every pool's staff count in ``sc``."""
+    out = {d.name: d.count for d in sc.staff.desks}
+    if sc.staff.back_office > 0:
+        out[BACK_OFFICE] = sc.staff.back_office
+    if sc.staff.postal_agents > 0:
+        out[POSTAL_AGENTS] = sc.staff.postal_agents
+    return out
+
+
+def with_staff(sc: Scenario, staff: Staffing) -> Scenario:
+    """A copy of ``sc`` with the pools of ``staff`` set to those counts."""
+    out = sc.model_copy(deep=True)
+    for desk in out.staff.desks:
+        if desk.name in staff:
+            desk.count = staff[desk.name]
+    if BACK_OFFICE in staff:
+        out.staff.back_office = staff[BACK_OFFICE]
+    if POSTAL_AGENTS in staff:
+        out.staff.postal_agents = staff[POSTAL_AGENTS]
+    return out
+
+
+def _max_utilization(sc: Scenario, pool: str) -> float:
     caps = [
         t.max
         for t in sc.targets
-        if t.kpi in ("utilization", f"utilization.{desk}") and t.max is not None
+        if t.kpi in ("utilization", f"utilization.{pool}") and t.max is not None
     ]
     return min(caps) if caps else 1.0
 
 
-def lower_bound(sc: Scenario, desk: str, load: DeskLoad) -> int:
-    """No fewer staff than the work arriving (offered load / max occupancy), at least 1."""
-    return max(1, math.floor(load.total_erlangs / _max_utilization(sc, desk) + 1e-9))
+def lower_bound(sc: Scenario, pool: str, load: PoolLoad) -> int:
+    """Fewest staff whose capacity exceeds the pool's work (and keeps its utilization
+    under a utilization target), rounded up: 4.66 staff of work is 5, never 4."""
+    return load.min_staff(_max_utilization(sc, pool))
 
 
-def analytic_estimate(sc: Scenario, desk: str, load: DeskLoad) -> int:
-    """Erlang C at the peak hour for the wait targets, plus the back-office load."""
-    lam, s = load.walk_in_per_minute_peak, load.mean_intake_minutes
-    back = math.ceil(load.back_office_erlangs - 1e-9)
+def analytic_estimate(sc: Scenario, pool: str, load: PoolLoad) -> int:
+    """Erlang C at the peak hour for the walk-in wait targets, plus the back-office and
+    postal work, over the pool's availability; never below the lower bound."""
+    lb = lower_bound(sc, pool, load)
+    lam, s = load.walk_in_per_minute * _peak_factor(sc), load.mean_intake_minutes
+    other = load.back_office_erlangs + load.postal_erlangs
     if lam <= 0 or s <= 0:
-        return max(1, back)
+        return max(lb, math.ceil(other / load.availability - 1e-9))
     wait_counts = []
     for t in sc.targets:
         if t.max is not None and t.kpi in WAIT_QUANTILES:
@@ -281,14 +320,50 @@ def analytic_estimate(sc: Scenario, desk: str, load: DeskLoad) -> int:
             wait_counts.append(analytic.min_servers_for_wait(lam, s, t.max))
     if not wait_counts:
         wait_counts = [analytic.min_servers_for_occupancy(lam, s, analytic.DEFAULT_MAX_OCCUPANCY)]
-    return max(1, max(wait_counts) + back)
+    return max(lb, math.ceil((max(wait_counts) + other) / load.availability - 1e-9))
+
+
+def _peak_factor(sc: Scenario) -> float:
+    """Walk-in rate in the busiest open hour / the mean rate over open hours."""
+    if sc.calendar.type == "continuous" and sc.demand.hourly_profile is None:
+        return 1.0
+    weights = sc.profile_weights()
+    hour_minutes: dict[int, int] = {}
+    for a, b in sc.calendar.open_spans_minutes():
+        for m in range(a, b):
+            hour_minutes[m // 60] = hour_minutes.get(m // 60, 0) + 1
+    open_minutes = sum(hour_minutes.values())
+    mass = {h: weights.get(h, 0.0) * n for h, n in hour_minutes.items()}
+    total = sum(mass.values())
+    return max((mass[h] / total) / (hour_minutes[h] / open_minutes) for h in mass if mass[h] > 0)
+
+
+def sizing_scenario(sc: Scenario, horizon_days: int | None = None) -> Scenario:
+    """``sc`` on its steady-state horizon (:func:`simulator.workload.steady_state_horizon`)."""
+    out = sc.model_copy(deep=True)
+    out.horizon = steady_state_horizon(sc, horizon_days)
+    return out
+
+
+def sizing_replications(sc: Scenario, judged: Scenario) -> int:
+    """Full-look replications on the steady-state horizon: as many replication-days as the
+    scenario's own run (``replications x days``), at least ``MIN_SIZING_REPLICATIONS``
+    and never more than the scenario's replications."""
+    days = sc.replications * sc.horizon.days
+    n = math.ceil(days / judged.horizon.days)
+    return max(min(MIN_SIZING_REPLICATIONS, sc.replications), min(sc.replications, n))
 
 
 # -- the search --------------------------------------------------------------------------
 
 
 class StaffingEvaluator:
-    """Simulates staffings with common random numbers, caching replications."""
+    """Judges staffings with common random numbers, caching replications.
+
+    ``sc`` is the scenario as judged (on its steady-state horizon, see
+    :func:`sizing_scenario`). A staffing with a pool over capacity is rejected
+    by the work-load accounting without simulating.
+    """
 
     def __init__(
         self,
@@ -309,33 +384,46 @@ class StaffingEvaluator:
         self.screened: dict[tuple, Candidate] = {}  # screen-only looks (see evaluate)
 
     def scenario_for(self, staff: Staffing) -> Scenario:
-        sc = self.sc.model_copy(deep=True)
-        for desk in sc.staff.desks:
-            if desk.name in staff:
-                desk.count = staff[desk.name]
-        return sc
+        return with_staff(self.sc, staff)
 
     def _judge(self, staff: Staffing, sc: Scenario) -> Candidate:
-        outs = self.outputs[_key(staff)]
+        outs = self.outputs.get(_key(staff), [])
         summary = summarize(kpi_frame(sc, outs))
-        return Candidate(dict(staff), len(outs), summary, target_table(sc.targets, summary))
+        return self._candidate(staff, sc, summary, len(outs))
+
+    def _candidate(
+        self, staff: Staffing, sc: Scenario, summary: pd.DataFrame, replications: int
+    ) -> Candidate:
+        keeps = keeps_up(sc, summary)
+        targets = target_table(sc.targets, summary)
+        targets = pd.concat([targets, pd.DataFrame([keeps.target_row()])], ignore_index=True)
+        return Candidate(dict(staff), replications, summary, targets, keeps.loads, keeps)
 
     def evaluate(self, staffs: list[Staffing], screen_only: bool = False) -> list[Candidate]:
         """Candidates for each staffing (new ones run together on the pool).
 
-        Replications come in stages: the screening looks of
-        ``SCREENING_REPLICATIONS`` first, then the full count, then doubling while
-        a target is inconclusive (up to ``max_replications``). A candidate leaves
-        at the first look where its interval misses a target: that ``fail`` is a
-        valid 95 % verdict however few the replications. With ``screen_only`` the
-        candidates stop after the screening looks, whatever their verdicts: a
-        cheap test of a staffing that only matters if it clearly fails (a fail is
-        final; other screen-only results are kept apart until a full evaluation).
+        A staffing with a pool over capacity is a ``fail`` at once (no
+        replication). Replications of the others come in stages: the
+        screening looks of ``SCREENING_REPLICATIONS`` first, then the full
+        count, then doubling while a verdict is inconclusive (up to
+        ``max_replications``). A candidate leaves at the first look where its
+        interval misses a target: that ``fail`` is a valid 95 % verdict
+        however few the replications. With ``screen_only`` the candidates stop
+        after the screening looks, whatever their verdicts: a cheap test of a
+        staffing that only matters if it clearly fails (a fail is final; other
+        screen-only results are kept apart until a full evaluation).
         """
         seen = self.screened if screen_only else {}
         todo = [s for s in staffs if _key(s) not in self.candidates and _key(s) not in seen]
         todo = list({_key(s): s for s in todo}.values())
         scenarios = {_key(s): self.scenario_for(s) for s in todo}
+        hopeless = [s for s in todo if overloaded(pool_loads(scenarios[_key(s)]).values())]
+        for s in hopeless:
+            cand = self._judge(s, scenarios[_key(s)])
+            self.candidates[_key(s)] = cand
+            if self.progress is not None:
+                self.progress(cand)
+        todo = [s for s in todo if _key(s) not in self.candidates]
         stages = [r for r in SCREENING_REPLICATIONS if r < self.replications] if self.screen else []
         if not screen_only or not stages:
             stages.append(self.replications)
@@ -391,54 +479,74 @@ def size(
     seed: int | None = None,
     workers: int = 1,
     progress: Callable[[Candidate], None] | None = None,
+    horizon_days: int | None = None,
 ) -> SizingResult:
-    """The smallest staffing of ``desks`` (default: every desk group) meeting every target.
+    """The smallest staffing of the pools ``desks`` (default: every desk group and the
+    dedicated back office) that keeps up and meets every target in the steady state.
 
-    ``max_staff`` caps the total of the sized desks (default: lower bound + 20
-    or twice it). Other desks, back-office staff and postal agents stay as in
-    the scenario. Returns the answer (``None`` when unreachable), the binding
-    target and every simulated candidate.
+    ``max_staff`` caps the total of the sized pools (default: lower bound + 20
+    or twice it). Other pools stay as in the scenario. Candidates are judged
+    on the steady-state horizon (``horizon_days`` overrides its measured
+    days) with ``replications`` per full look (default:
+    :func:`sizing_replications`). Returns the answer (``None`` when
+    unreachable), the binding constraint and every judged candidate.
     """
-    sc = scenario
-    names = [d.name for d in sc.staff.desks]
-    sized = list(desks) if desks else names
+    names = sizable_pools(scenario)
+    sized = list(dict.fromkeys(desks)) if desks else default_pools(scenario)
     unknown = [d for d in sized if d not in names]
     if unknown:
-        raise ValueError(f"expected desk names among {', '.join(names)}, found {unknown}")
-    if not sc.targets:
+        raise ValueError(f"expected pool names among {', '.join(names)}, found {unknown}")
+    if not scenario.targets:
         raise ValueError("the scenario has no targets to size against (add a targets: list)")
-    loads = desk_loads(sc)
+    sc = sizing_scenario(scenario, horizon_days)
+    loads = pool_loads(sc)
     lb = {d: lower_bound(sc, d, loads[d]) for d in sized}
     estimate = {d: analytic_estimate(sc, d, loads[d]) for d in sized}
     limit = max_staff if max_staff is not None else max(2 * sum(lb.values()), sum(lb.values()) + 20)
     if limit < sum(lb.values()):
         raise ValueError(
             f"--max-staff {limit} is below the lower bound {sum(lb.values())} "
-            f"(the work arriving needs at least that many staff)"
+            f"(the work arriving needs at least that many staff: {_fmt_staff(lb)})"
         )
-    reps = replications or sc.replications
+    reps = replications or sizing_replications(scenario, sc)
     max_reps = max_replications or max(4 * reps, reps)
-    seed = sc.seed if seed is None else seed
-    fixed = {d.name: d.count for d in sc.staff.desks if d.name not in sized}
+    seed = scenario.seed if seed is None else seed
+    fixed = {k: v for k, v in staff_of(sc).items() if k not in sized}
 
     def full(staff: Staffing) -> Staffing:
         return {**fixed, **staff}
 
-    def no_answer(failing: list[str], why: str) -> SizingResult:
+    def result(answer: Staffing | None, binding: str | None, why: str, failing=()) -> SizingResult:
         return SizingResult(
-            sc,
+            scenario,
             sized,
-            None,
-            None,
+            answer,
+            binding,
             list(ev.candidates.values()),
             lb,
             estimate,
-            unreachable=failing,
+            unreachable=list(failing),
             explanation=why,
+            horizon_days=sc.horizon.days,
+            warmup_days=sc.horizon.warmup_days,
+            replications=reps,
+            seed=seed,
         )
 
     with ReplicationPool(workers) as pool:
         ev = StaffingEvaluator(sc, seed, reps, max_reps, pool, progress)
+        stuck = [pl for pl in overloaded(loads.values()) if pl.pool not in sized]
+        if stuck:
+            return result(
+                None,
+                None,
+                "No staffing of "
+                + ", ".join(sized)
+                + " keeps up: "
+                + "; ".join(pl.describe() for pl in stuck)
+                + f", which is not sized here (add --pool {stuck[0].pool}).",
+                [KEEPS_UP],
+            )
         start = ev.evaluate([full(lb)])[0]
         if not start.passes:
             # Reachability: a target still failing at the ceiling means no answer.
@@ -449,11 +557,13 @@ def size(
                 top = ev.evaluate([full(ceiling)])[0]  # undecided at a glance: the full look
             if not top.passes:
                 failing = top.not_passing()
-                return no_answer(
-                    failing,
+                return result(
+                    None,
+                    None,
                     f"No staffing up to {limit} staff on {', '.join(sized)} meets every "
-                    f"target: {', '.join(failing)} still "
-                    f"{'fails' if len(failing) == 1 else 'fail'} at {ceiling}.",
+                    f"target: {', '.join(top.constraint_text(k) for k in failing)} still "
+                    f"{'fails' if len(failing) == 1 else 'fail'} at {_fmt_staff(ceiling)}.",
+                    failing,
                 )
         current = lb
         cand = start
@@ -468,11 +578,15 @@ def size(
             current, cand = trials[best], cands[best]
         if not cand.passes:
             failing = cand.not_passing()
-            return no_answer(
+            return result(
+                None,
+                None,
+                f"The greedy search reached {limit} staff without meeting "
+                f"{', '.join(cand.constraint_text(k) for k in failing)}.",
                 failing,
-                f"The greedy search reached {limit} staff without meeting {', '.join(failing)}.",
             )
         binding: dict[str, int] = {}
+        texts: dict[str, str] = {}
         while True:
             trials = [{**current, d: current[d] - 1} for d in sized if current[d] > lb[d]]
             if not trials:
@@ -481,35 +595,35 @@ def size(
             for c in cands:
                 for kpi in c.not_passing():
                     binding[kpi] = binding.get(kpi, 0) + 1
+                    texts.setdefault(kpi, c.constraint_text(kpi))
             passing = [i for i, c in enumerate(cands) if c.passes]
             if not passing:
                 break
             best = max(passing, key=lambda i: min(cands[i].slack(k) for k in cands[i].targets.kpi))
             current, cand = trials[best], cands[best]
             binding.clear()
+            texts.clear()
         if binding:
             bind = max(binding, key=lambda k: (binding[k], -cand.slack(k)))
-            why = f"removing any one staff member makes {bind} miss its target"
+            why = f"removing any one staff member makes {texts[bind]} fail"
         else:
             bind = min(cand.targets.kpi, key=cand.slack)
-            why = f"the lower bound already meets every target; {bind} has the least slack"
-        return SizingResult(
-            sc,
-            sized,
+            why = (
+                "the lower bound (the fewest staff below capacity in every pool) already "
+                f"meets every target; {bind} has the least slack"
+            )
+        return result(
             dict(current),
             bind,
-            list(ev.candidates.values()),
-            lb,
-            estimate,
-            explanation=f"{sum(current.values())} staff ({_fmt_staff(current)}): {why}.",
+            f"{sum(current.values())} staff ({_fmt_staff(current)}): {why}.",
         )
 
 
-def _spread(lb: Staffing, loads: dict[str, DeskLoad], total: int) -> Staffing:
-    """``total`` staff over the sized desks: the lower bounds plus the rest by load."""
+def _spread(lb: Staffing, loads: dict[str, PoolLoad], total: int) -> Staffing:
+    """``total`` staff over the sized pools: the lower bounds plus the rest by work."""
     out = dict(lb)
     spare = total - sum(lb.values())
-    weights = {d: max(loads[d].total_erlangs, 1e-6) for d in lb}
+    weights = {d: max(loads[d].work_erlangs, 1e-6) for d in lb}
     norm = sum(weights.values())
     shares = {d: spare * w / norm for d, w in weights.items()}
     for d in out:

@@ -262,7 +262,16 @@ def test_run_writes_a_complete_run_folder(cli):
 
 def test_run_json_has_the_spec_shape(cli):
     out = _json(cli["run_twice"][0])
-    assert set(out) == {"scenario", "replications", "seed", "kpis", "targets", "run_folder"}
+    assert set(out) == {
+        "scenario",
+        "replications",
+        "seed",
+        "kpis",
+        "targets",
+        "run_folder",
+        "keeps_up",
+        "horizon_note",
+    }
     assert (out["scenario"], out["replications"], out["seed"]) == ("tiny", 3, 7)
     assert set(kpi_names_for(["alpha", "beta"], False, False)) <= set(out["kpis"])
     for name, k in out["kpis"].items():

@@ -13,7 +13,8 @@ from builders import busy_office_dict, mmc_dict
 from simulator import analytic
 from simulator.quota import annual_demand, compare_quota, quota_staffing
 from simulator.scenario import load_scenario
-from simulator.sizing import SCREENING_REPLICATIONS, desk_loads, lower_bound, size
+from simulator.sizing import SCREENING_REPLICATIONS, lower_bound, size
+from simulator.workload import pool_loads
 
 
 def _mmc_sized(
@@ -82,12 +83,15 @@ def test_several_desk_groups_greedy_then_trim():
 
 
 def test_screening_stops_clear_failures_early_and_spends_full_count_on_the_answer():
-    # M/M/c with offered load 3.6: 3 and 4 servers fail by far, 6 passes.
+    # M/M/c with offered load 3.6: 4 servers fail by far, 6 pass.
     data = mmc_dict(4, 0.9, 10.0, days=5, targets=[{"kpi": "wait_minutes.p90", "max": 10}])
     result = size(load_scenario(data), replications=10, max_replications=20)
     first, second = SCREENING_REPLICATIONS
     by_staff = {c.staff["desk"]: c for c in result.curve}
-    assert by_staff[3].replications == first and not by_staff[3].passes  # unstable queue
+    # 3.6 Erlangs: 3 servers are over capacity, below the lower bound, never simulated;
+    # 4 (90 % busy, p90 about 50 minutes by Erlang C) fails at the first look.
+    assert result.lower_bound["desk"] == 4 and 3 not in by_staff
+    assert by_staff[4].replications == first and not by_staff[4].passes
     assert result.chosen.replications >= 10
     for c in result.curve:
         if c.replications < 10:  # left at a screening look: only ever for a fail
@@ -122,17 +126,20 @@ def test_an_undecided_ceiling_gets_the_full_look_and_ends_the_search():
     assert len(result.curve) == 2  # the lower bound and the ceiling, nothing in between
 
 
-def test_lower_bound_is_the_offered_load():
+def test_lower_bound_is_the_offered_load_rounded_up():
     data = mmc_dict(3, 0.9, 10.0)  # 2.7 Erlangs
     sc = load_scenario(data)
-    loads = desk_loads(sc)
+    loads = pool_loads(sc)
     assert loads["desk"].walk_in_erlangs == pytest.approx(2.7)
-    assert lower_bound(sc, "desk", loads["desk"]) == 2
+    assert lower_bound(sc, "desk", loads["desk"]) == 3
+    # exactly 3 Erlangs on 3 staff is 100 % of capacity: that cannot keep up either
+    sc = load_scenario(mmc_dict(3, 1.0, 10.0))
+    assert lower_bound(sc, "desk", pool_loads(sc)["desk"]) == 4
 
 
 def test_back_office_load_counts_online_and_processing():
     sc = load_scenario(busy_office_dict())
-    loads = desk_loads(sc)
+    loads = pool_loads(sc)
     # land: 90/day x 0.3 share; walk-in 0.6 -> processing 60 min x (1 - 0.1 rejected)
     open_minutes = 450
     land_walk = 90 * 0.6 * 0.3

@@ -53,6 +53,23 @@ def fmt(x: float | None, digits: int = 2) -> str:
     return f"{x:.{digits}f}" if abs(x) < 100 else f"{x:.1f}"
 
 
+def fmt_kpi(kpi: str, x: float | None) -> str:
+    """A KPI's value with its decimals (3 for shares)."""
+    from simulator.kpis import kpi_digits
+
+    return fmt(x, kpi_digits(kpi))
+
+
+def fmt_interval(kpi: str, low: float | None, high: float | None) -> str:
+    """``low – high``, kept in the KPI's natural range (files keep the raw bounds)."""
+    from simulator.kpis import shown_interval
+
+    if low is None or high is None or math.isnan(low) or math.isnan(high):
+        return f"{fmt(low)} – {fmt(high)}"
+    lo, hi = shown_interval(kpi, low, high)
+    return f"{fmt_kpi(kpi, lo)} – {fmt_kpi(kpi, hi)}"
+
+
 @contextmanager
 def progress_bar(description: str, quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
     """A progress callback drawing a bar on a terminal; nothing when piped or ``--quiet``."""

@@ -14,12 +14,15 @@ from simulator.cli.common import (
     VERDICT_STYLE,
     BadInput,
     fmt,
+    fmt_interval,
+    fmt_kpi,
     load,
     out_root,
     progress_bar,
     quiet_option,
     workers_option,
 )
+from simulator.results.verdicts import KEEPS_UP
 from simulator.scenario import ScenarioError
 
 
@@ -38,22 +41,35 @@ def print_run(result, folder: Path | None) -> None:
     table.add_column("mean", justify="right")
     table.add_column("95% CI", justify="right")
     for r in result.summary().itertuples():
-        table.add_row(r.kpi, fmt(r.mean), f"{fmt(r.ci_low)} – {fmt(r.ci_high)}")
+        table.add_row(r.kpi, fmt_kpi(r.kpi, r.mean), fmt_interval(r.kpi, r.ci_low, r.ci_high))
     console.print(table)
     targets = result.targets()
-    if len(targets):
-        tt = Table(title="Targets", title_justify="left")
-        for col in ("kpi", "target", "mean", "95% CI", "verdict"):
-            tt.add_column(col, justify="left" if col in ("kpi", "verdict") else "right")
-        for r in targets.itertuples():
-            tt.add_row(
-                r.kpi,
-                f"{r.op} {fmt(r.threshold)}",
-                fmt(r.mean),
-                f"{fmt(r.ci_low)} – {fmt(r.ci_high)}",
-                f"[{VERDICT_STYLE[r.verdict]}]{r.verdict}[/]",
-            )
-        console.print(tt)
+    keeps = result.keeps_up()
+    tt = Table(title="Targets", title_justify="left")
+    for col in ("kpi", "target", "mean", "95% CI", "verdict"):
+        tt.add_column(col, justify="left" if col in ("kpi", "verdict") else "right")
+    for r in targets.itertuples():
+        tt.add_row(
+            r.kpi,
+            f"{r.op} {fmt_kpi(r.kpi, r.threshold)}",
+            fmt_kpi(r.kpi, r.mean),
+            fmt_interval(r.kpi, r.ci_low, r.ci_high),
+            f"[{VERDICT_STYLE[r.verdict]}]{r.verdict}[/]",
+        )
+    tt.add_row(
+        "keeps up (backlog growth/day)",
+        f"<= {fmt(keeps.tolerance)}",
+        fmt(keeps.growth_mean),
+        fmt_interval(KEEPS_UP, keeps.growth_low, keeps.growth_high),
+        f"[{VERDICT_STYLE[keeps.verdict]}]{keeps.verdict}[/]",
+    )
+    console.print(tt)
+    console.print(
+        f"Keeps up: [{VERDICT_STYLE[keeps.verdict]}]{keeps.verdict}[/] ({keeps.reason()})"
+    )
+    note = result.horizon_note()
+    if note:
+        console.print(f"[yellow]Note[/]: {note}")
     if folder is not None:
         console.print(f"Run folder: {folder}")
 

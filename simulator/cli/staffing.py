@@ -13,6 +13,8 @@ from simulator.cli.common import (
     VERDICT_STYLE,
     BadInput,
     fmt,
+    fmt_interval,
+    fmt_kpi,
     load,
     out_root,
     progress_bar,
@@ -113,8 +115,21 @@ def erlang(
 
 @click.command(name="size")
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--desk", "desks", multiple=True, help="Size only this desk group (repeatable).")
-@click.option("--max-staff", type=click.IntRange(min=1), help="Cap on the sized desks' total.")
+@click.option(
+    "--pool",
+    "--desk",
+    "desks",
+    multiple=True,
+    help="Size only this pool: a desk group, back-office or postal-agents (repeatable; "
+    "default: every desk group and the dedicated back office).",
+)
+@click.option("--max-staff", type=click.IntRange(min=1), help="Cap on the sized pools' total.")
+@click.option(
+    "--horizon-days",
+    type=click.IntRange(min=2),
+    help="Measured working days per candidate (default: the steady-state rule, "
+    "max(60, 4 x settling time)).",
+)
 @click.option(
     "-r",
     "--replications",
@@ -144,8 +159,11 @@ def size_cmd(
     workers: int,
     strict: bool,
     quiet: bool,
+    horizon_days: int | None = None,
 ) -> None:
-    """Smallest staffing of SCENARIO that meets every target, with the staffing curve."""
+    """Smallest staffing of SCENARIO that keeps up and meets every target in the steady
+    state, with the staffing curve. Candidates are judged after a warm-up of the
+    settling time, on max(60, 4 x settling time) working days (see --horizon-days)."""
     from simulator.results.folder import write_sizing_folder
     from simulator.sizing import size
 
@@ -169,6 +187,7 @@ def size_cmd(
                 seed=seed,
                 workers=workers,
                 progress=tick,
+                horizon_days=horizon_days,
             )
         except ValueError as exc:
             raise BadInput(f"{scenario}: {exc}") from None
@@ -185,42 +204,52 @@ def print_sizing(result, folder: Path | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from simulator.results.verdicts import growth_tolerance
+
     console = Console()
     sc = result.scenario
     console.print(
         f"[bold]{sc.name}[/bold]: sizing {', '.join(result.desks)} against "
-        f"{len(sc.targets)} targets (common random numbers, seed {sc.seed})"
+        f"{len(sc.targets)} targets and keeps-up, each candidate on {result.horizon_days} "
+        f"working days after a {result.warmup_days}-day warm-up, {result.replications} "
+        f"replications (common random numbers, seed {result.seed})"
     )
     table = Table(title="Staffing curve: target means and 95% intervals", title_justify="left")
     table.add_column("staff: " + " / ".join(result.desks), justify="left")
     table.add_column("reps", justify="right")
+    table.add_column("work/staff", justify="right")
     for t in sc.targets:
-        table.add_column(f"{t.kpi} {t.op} {fmt(t.threshold)}", justify="right")
+        table.add_column(f"{t.kpi} {t.op} {fmt_kpi(t.kpi, t.threshold)}", justify="right")
+    table.add_column(f"keeps up: growth/day <= {fmt(growth_tolerance(sc))}", justify="right")
     curve = sorted(result.curve, key=lambda c: (c.total, tuple(c.staff.values())))
     for c in curve:
         cells = []
         for r in c.targets.itertuples():
             cells.append(
-                f"[{VERDICT_STYLE[r.verdict]}]{fmt(r.mean)}[/] ({fmt(r.ci_low)}–{fmt(r.ci_high)})"
+                f"[{VERDICT_STYLE[r.verdict]}]{fmt_kpi(r.kpi, r.mean)}[/] "
+                f"({fmt_interval(r.kpi, r.ci_low, r.ci_high)})"
             )
+        if c.over_capacity:
+            cells = cells[:-1] + ["[bold red]over capacity[/]"]
         label = " / ".join(str(c.staff[d]) for d in result.desks)
         chosen = result.answer is not None and all(
             c.staff[d] == n for d, n in result.answer.items()
         )
-        table.add_row(("→ " if chosen else "  ") + label, str(c.replications), *cells)
+        busy = " / ".join(f"{c.loads[d].expected_utilization:.0%}" for d in result.desks)
+        table.add_row(("→ " if chosen else "  ") + label, str(c.replications), busy, *cells)
     console.print(table)
     est = ", ".join(f"{k} {v}" for k, v in result.analytic_estimate.items())
     lb = ", ".join(f"{k} {v}" for k, v in result.lower_bound.items())
     console.print(
-        f"Lower bound (offered load): {lb}.  Analytic estimate (Erlang C at the "
-        f"peak hour + back-office load): {est}."
+        f"Lower bound (fewest staff below capacity, rounded up): {lb}.  Analytic estimate "
+        f"(Erlang C at the peak hour + back-office work): {est}."
     )
     if result.answer is None:
         console.print(f"[bold red]No answer[/]: {result.explanation}")
     else:
         console.print(f"[bold green]Answer[/]: {result.explanation}")
     if folder is not None:
-        console.print(f"Run folder: {folder}")
+        console.print(f"Run folder: {folder}" + (" (answer.yaml)" if result.answer else ""))
 
 
 @click.command()

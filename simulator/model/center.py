@@ -44,6 +44,7 @@ from simulator.model.record import HANDOVER, ONLINE, POSTAL, WALK_IN, Record
 from simulator.model.recorder import Recorder
 from simulator.scenario.models import CHANNELS, Scenario
 from simulator.streams import RandomStreams
+from simulator.workload import settling_days
 
 EPSILON = 1e-9
 #: Working days of filings drawn at once (bounded memory, few numpy calls).
@@ -179,8 +180,10 @@ class Center:
         self.slice_minutes = scenario.staff.back_office_slice_minutes
         self._ids = itertools.count()
         # Records outside every queue: waiting for another agency, or for a
-        # citizen to come back (supplement, or after leaving the queue).
-        self.outside: dict[Record, None] = {}  # insertion-ordered: deterministic output
+        # citizen to come back (supplement, or after leaving the queue). The
+        # value says whether the dossier is with the citizen for a supplement
+        # (its deadline restarts when it comes back: never overdue meanwhile).
+        self.outside: dict[Record, bool] = {}  # insertion-ordered: deterministic output
         self.conditions = WorkingConditions(self, scenario, streams)
 
         env = self.env
@@ -202,8 +205,8 @@ class Center:
         if not self.hours.always_open:
             env.process(self.opening_hours())
         self.daily: list[tuple[int, int, int, int]] = []
-        if keep_records:
-            env.process(self.end_of_day_count())
+        self.in_progress_at_close: list[int] = []  # one count per working day
+        env.process(self.end_of_day_count())
 
     # -- the calendar --------------------------------------------------------------------
     def opening_hours(self) -> Generator[simpy.Event, Any, None]:
@@ -230,15 +233,22 @@ class Center:
                     self.call_from_back_office(pool)
 
     def end_of_day_count(self) -> Generator[simpy.Event, Any, None]:
-        """Records in the center at the end of each working day (for backlog plots)."""
+        """Records in progress at the end of each working day: the backlog-growth KPI
+        (does the center keep up?) and, with the records, the daily table."""
         env = self.env
+        keep = self.recorder.keep_records
+        pools = self.pools()
         for day in range(self.total_days):
             yield env.timeout((day + 1) * MINUTES_PER_DAY - EPSILON - env.now)
-            waiting = sum(p.waiting() for p in self.pools())
-            backlog = sum(len(p.backlog) for p in self.pools())
-            in_hand = sum(len(p.in_hand) for p in self.pools())
-            total = waiting + backlog + in_hand + len(self.outside)
-            self.daily.append((day, total, backlog, waiting))
+            waiting = sum(p.waiting() for p in pools)
+            backlog = sum(len(p.backlog) for p in pools)
+            in_hand = sum(len(p.in_hand) for p in pools)
+            total = (
+                waiting + backlog + in_hand + len(self.outside) + len(self.conditions.held_online)
+            )
+            self.in_progress_at_close.append(total)
+            if keep:
+                self.daily.append((day, total, backlog, waiting))
 
     # -- arrivals ------------------------------------------------------------------------
     def filings(self, channel: int, gen: FilingGenerator) -> Generator[simpy.Event, Any, None]:
@@ -506,7 +516,7 @@ class Center:
                     rec.remaining = rec.processing
                     self.to_back_office(rec, None)
                 else:
-                    self.resolved(rec)
+                    self.processing_done(rec)  # linked steps, or resolved
             else:
                 call = Call(env, staff_id)
                 pool.idle.append(call)
@@ -676,7 +686,9 @@ class Center:
             self.recorder.record_abandoned(rec, self.env.now)
             return
         delay = rec.rework_delay_days * MINUTES_PER_DAY
-        self.later(delay, rec, self._resubmitted, snap_to_open=rec.channel != ONLINE)
+        self.later(
+            delay, rec, self._resubmitted, snap_to_open=rec.channel != ONLINE, with_citizen=True
+        )
 
     def _resubmitted(self, rec: Record) -> None:
         now = self.env.now
@@ -700,12 +712,20 @@ class Center:
 
         return give_up
 
-    def later(self, delay: float, rec: Record, then, snap_to_open: bool = False) -> None:
-        """Run ``then(rec)`` after ``delay`` minutes (at the next opening if closed then)."""
+    def later(
+        self,
+        delay: float,
+        rec: Record,
+        then,
+        snap_to_open: bool = False,
+        with_citizen: bool = False,
+    ) -> None:
+        """Run ``then(rec)`` after ``delay`` minutes (at the next opening if closed then).
+        ``with_citizen``: the dossier went back to the citizen for a supplement."""
         at = self.env.now + delay
         if snap_to_open:
             at = self.hours.during_opening(at)
-        self.outside[rec] = None
+        self.outside[rec] = with_citizen
 
         def arrive(_event: simpy.Event) -> None:
             self.outside.pop(rec, None)
@@ -755,7 +775,8 @@ class Center:
         """The replication's output once the environment has run to ``end_time``."""
         recorder = self.recorder
         self.book_work_in_progress()
-        recorder.run_ended(self.env.now, self.records_in_system())
+        with_citizen = [rec for rec, away in self.outside.items() if away]
+        recorder.run_ended(self.env.now, self.records_in_system(), with_citizen)
         sc = self.sc
         busy = {p.name: (p.busy_minutes, p.count) for p in self.pools()}
         kpis = recorder.kpis(
@@ -764,10 +785,27 @@ class Center:
             staff_total=sc.staff.total,
             measured_days=sc.horizon.days,
             days_per_year=sc.calendar.days_per_year,
+            in_progress_at_close=self.in_progress_at_close,
+            growth_from_day=growth_window_start(sc),
         )
         if not recorder.keep_records:
             return ReplicationOutput(kpis, None)
         return ReplicationOutput(kpis, recorder.rows, recorder.busy_log, self.daily)
+
+
+#: Fewest day closes the backlog-growth slope is fitted on (the last ones when the
+#: measured horizon is shorter than the settling time).
+MIN_GROWTH_DAYS = 5
+
+
+def growth_window_start(sc: Scenario) -> int:
+    """First working day whose close counts in ``backlog_growth_per_day``: the first
+    measured day after the settling time (the center fills up with the records it
+    normally holds first), or the last ``MIN_GROWTH_DAYS`` measured days when the
+    horizon is too short for that."""
+    total = sc.horizon.warmup_days + sc.horizon.days
+    start = max(sc.horizon.warmup_days, settling_days(sc))
+    return min(start, total - min(MIN_GROWTH_DAYS, sc.horizon.days))
 
 
 def simulate_replication(

@@ -73,6 +73,7 @@ class Recorder:
         self.abandoned = 0
         self.in_progress = 0
         self.overdue = 0
+        self.with_citizen = 0
         self.routed_out = 0  # walk-ins who went to a neighbouring center (province models)
         self.routed_in = 0
         self.queue_area = 0.0
@@ -132,16 +133,24 @@ class Recorder:
             if self.keep_records:
                 self._row(rec, now, "abandoned", None)
 
-    def run_ended(self, now: float, in_system: list[Record]) -> None:
-        """The records still in queues or in someone's hands when the run stops."""
+    def run_ended(
+        self, now: float, in_system: list[Record], with_citizen: list[Record] = ()
+    ) -> None:
+        """The records still in progress when the run stops: in queues, in someone's
+        hands, at another agency, or (``with_citizen``, a subset) back with the citizen
+        for a supplement, whose deadline restarts on return: those are never overdue."""
         self.waits.flush()
         self.handles.flush()
         self._fold_stays()
         self.queue_changed(now, 0)
+        away = {rec.id for rec in with_citizen}
         for rec in in_system:
             if rec.measured:
                 self.in_progress += 1
-                self.overdue += rec.due < now
+                if rec.id in away:
+                    self.with_citizen += 1
+                else:
+                    self.overdue += rec.due < now
                 if self.keep_records:
                     self._row(rec, math.nan, "in_progress", None)
 
@@ -182,8 +191,12 @@ class Recorder:
         staff_total: int,
         measured_days: int,
         days_per_year: int,
+        in_progress_at_close: list[int] | None = None,
+        growth_from_day: int = 0,
     ) -> dict[str, float]:
-        """KPI name -> value. ``busy_by_pool`` maps pool name -> (busy minutes, staff)."""
+        """KPI name -> value. ``busy_by_pool`` maps pool name -> (busy minutes, staff);
+        ``in_progress_at_close`` the records in progress at each working day's close,
+        fitted from day ``growth_from_day`` on for ``backlog_growth_per_day``."""
         nan = math.nan
         waits, handles = self.waits, self.handles
         out: dict[str, float] = {
@@ -204,6 +217,8 @@ class Recorder:
             "records_in_progress": float(self.in_progress),
             "records_abandoned": float(self.abandoned),
             "records_overdue": float(self.overdue),
+            "records_with_citizen": float(self.with_citizen),
+            "backlog_growth_per_day": backlog_slope(in_progress_at_close or [], growth_from_day),
         }
         center_busy = center_staff = 0.0
         per_pool: dict[str, float] = {}
@@ -221,3 +236,17 @@ class Recorder:
         out["queue_length.max"] = float(self.queue_max)
         out["wait_probability"] = waits.share_positive()
         return out
+
+
+def backlog_slope(counts: list[int], first_day: int) -> float:
+    """Least-squares slope of ``counts[first_day:]`` against the day: records in progress
+    gained per working day (about 0 when the center keeps up). NaN below two days."""
+    y = counts[first_day:]
+    n = len(y)
+    if n < 2:
+        return math.nan
+    x_mean = (n - 1) / 2
+    y_mean = sum(y) / n
+    sxy = sum((i - x_mean) * (v - y_mean) for i, v in enumerate(y))
+    sxx = n * (n * n - 1) / 12
+    return sxy / sxx

@@ -93,13 +93,17 @@ def write_run_folder(
 
 
 def write_sizing_folder(result, root: Path = DEFAULT_ROOT, *, report: bool = True) -> Path:
-    """``results/<scenario>/<timestamp>-size/``: the curve, the answer, the scenario, the
-    staffing-curve picture and ``report.html``."""
+    """``results/<scenario>/<timestamp>-size/``: the curve, the answer (``size.json``, and
+    ``answer.yaml``: the input scenario with the answer's staff counts), the scenario,
+    the staffing-curve picture and ``report.html``."""
     from simulator import __version__
     from simulator.report import ENVIRONMENT_FILE, run_metadata, write_sizing_report
 
     def fill(folder: Path) -> None:
         (folder / "scenario.yaml").write_text(scenario_to_yaml(result.scenario), encoding="utf-8")
+        answer = result.answer_scenario()
+        if answer is not None:  # the input with the answer's staff counts, ready to run
+            (folder / "answer.yaml").write_text(scenario_to_yaml(answer), encoding="utf-8")
         result.curve_frame().to_csv(folder / "curve.csv", index=False)
         meta = {**result.to_dict(), "pasc_version": __version__}
         (folder / "size.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")

@@ -11,7 +11,7 @@ import pandas as pd
 from simulator.kpis import kpi_names_for
 from simulator.model import RECORD_COLUMNS, ReplicationOutput
 from simulator.results.intervals import CONFIDENCE, summarize
-from simulator.results.verdicts import target_table
+from simulator.results.verdicts import KeepsUp, keeps_up, target_table
 from simulator.scenario import Scenario
 
 
@@ -93,6 +93,17 @@ class RunResult:
         """kpi, op, threshold, mean, ci_low, ci_high, verdict."""
         return target_table(self.scenario.targets, self.summary())
 
+    def keeps_up(self) -> KeepsUp:
+        """Does the center keep up with its work? (pass / inconclusive / fail, the
+        backlog growth and every pool's work, capacity and measured utilization)."""
+        return keeps_up(self.scenario, self.summary())
+
+    def horizon_note(self) -> str | None:
+        """A line when the horizon is too short for the steady state to show."""
+        from simulator.workload import horizon_note
+
+        return horizon_note(self.scenario)
+
     def kpi(self, name: str) -> tuple[float, float, float]:
         """``(mean, ci_low, ci_high)`` of one KPI."""
         row = self.summary().set_index("kpi").loc[name]
@@ -126,4 +137,6 @@ class RunResult:
             "seed": self.seed,
             "kpis": kpis,
             "targets": targets,
+            "keeps_up": self.keeps_up().to_dict(),
+            "horizon_note": self.horizon_note(),
         }

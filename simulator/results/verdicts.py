@@ -10,11 +10,13 @@ target as "met".
 from __future__ import annotations
 
 import math
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import pandas as pd
 
-from simulator.scenario import Target
+from simulator.scenario import Scenario, Target
+from simulator.workload import PoolLoad, overloaded, pool_loads
 
 Verdict = Literal["pass", "fail", "inconclusive"]
 VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "inconclusive")
@@ -63,3 +65,121 @@ def overall_verdict(verdicts: list[str]) -> Verdict:
     if "fail" in verdicts:
         return "fail"
     return "inconclusive" if "inconclusive" in verdicts else "pass"
+
+
+# -- does the center keep up? ------------------------------------------------------------
+
+#: The KPI the keeps-up verdict reads, and the name of its row in target tables.
+GROWTH_KPI = "backlog_growth_per_day"
+KEEPS_UP = "keeps_up"
+
+
+def growth_tolerance(sc: Scenario) -> float:
+    """Backlog growth that still counts as keeping up: one day's filings over a working
+    year (records per day / working days per year), e.g. 0.24 records a day at 60 a day."""
+    return sc.demand.records_per_day / sc.calendar.days_per_year
+
+
+@dataclass(frozen=True)
+class KeepsUp:
+    """Does the center keep up with its work, or does the backlog grow?
+
+    ``fail`` when a staff pool's work reaches its capacity (the work-load
+    accounting of :mod:`simulator.workload`: no horizon can hide that), or
+    when the whole interval of ``backlog_growth_per_day`` lies above the
+    tolerance (:func:`growth_tolerance`); ``pass`` when every pool is below
+    capacity and the whole interval lies at or below the tolerance;
+    ``inconclusive`` otherwise (more replications or a longer horizon would
+    tell).
+    """
+
+    verdict: Verdict
+    growth_mean: float
+    growth_low: float
+    growth_high: float
+    tolerance: float
+    loads: dict[str, PoolLoad]
+    utilization: dict[str, float]  # measured, per pool
+
+    @property
+    def overloaded(self) -> list[PoolLoad]:
+        return overloaded(self.loads.values())
+
+    def reason(self) -> str:
+        """One line: why the verdict is what it is."""
+        if self.overloaded:
+            return "over capacity: " + "; ".join(pl.describe() for pl in self.overloaded)
+        growth = (
+            f"backlog {'grows' if self.growth_mean > 0 else 'changes'} by "
+            f"{self.growth_mean:.2f} records a day"
+        )
+        if not math.isnan(self.growth_low):
+            growth += f" ({self.growth_low:.2f} to {self.growth_high:.2f})"
+        growth += f", tolerance {self.tolerance:.2f}"
+        busiest = max(self.utilization.items(), key=lambda kv: kv[1], default=None)
+        if busiest is not None and not math.isnan(busiest[1]):
+            growth += f"; busiest pool {busiest[0]} {busiest[1]:.0%} busy"
+        return growth
+
+    def binding_text(self) -> str:
+        """``keeps up: business-land 100 % busy``, for a sizing answer's binding constraint."""
+        if self.overloaded:
+            pl = max(self.overloaded, key=lambda p: p.load_ratio)
+            return f"keeps up: {pl.pool} {pl.load_ratio:.0%} of capacity"
+        busiest = max(self.utilization.items(), key=lambda kv: kv[1], default=None)
+        if busiest is None or math.isnan(busiest[1]):
+            return KEEPS_UP
+        return f"keeps up: {busiest[0]} {busiest[1]:.0%} busy"
+
+    def target_row(self) -> dict[str, Any]:
+        """The verdict as a row of a target table (kpi ``keeps_up``)."""
+        return {
+            "kpi": KEEPS_UP,
+            "op": "<=",
+            "threshold": self.tolerance,
+            "mean": self.growth_mean,
+            "ci_low": self.growth_low,
+            "ci_high": self.growth_high,
+            "verdict": self.verdict,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        def num(x: float) -> float | None:
+            return None if math.isnan(x) else float(x)
+
+        return {
+            "verdict": self.verdict,
+            "reason": self.reason(),
+            GROWTH_KPI: {
+                "mean": num(self.growth_mean),
+                "ci_low": num(self.growth_low),
+                "ci_high": num(self.growth_high),
+            },
+            "tolerance": self.tolerance,
+            "pools": {
+                name: {**pl.to_dict(), "utilization": num(self.utilization.get(name, math.nan))}
+                for name, pl in self.loads.items()
+            },
+        }
+
+
+def keeps_up(sc: Scenario, summary: pd.DataFrame) -> KeepsUp:
+    """The keeps-up verdict of a run of ``sc`` from its KPI summary."""
+    by_kpi = summary.set_index("kpi")
+    loads = pool_loads(sc)
+
+    def kpi(name: str) -> tuple[float, float, float]:
+        if name not in by_kpi.index:
+            return math.nan, math.nan, math.nan
+        row = by_kpi.loc[name]
+        return float(row["mean"]), float(row["ci_low"]), float(row["ci_high"])
+
+    mean, low, high = kpi(GROWTH_KPI)
+    tol = growth_tolerance(sc)
+    if overloaded(loads.values()):
+        v: Verdict = "fail"
+    else:
+        v = verdict("<=", tol, low, high)
+    return KeepsUp(
+        v, mean, low, high, tol, loads, {name: kpi(f"utilization.{name}")[0] for name in loads}
+    )
