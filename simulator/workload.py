@@ -295,7 +295,9 @@ def settling_days(sc: Scenario) -> int:
     The longest a record can be in progress without anybody being late: the
     longest statutory deadline, plus the mean days it spends outside the
     center (steps at other agencies, the citizen bringing a supplement), plus
-    one day; and the learning curve's days, while staff are still slower.
+    one day. A learning curve is not part of it: slower new staff are part of
+    the work a staffing must carry (their mean slow-down over the horizon is
+    in :func:`pool_loads`), and the backlog they leave shrinks afterwards.
     """
     longest = 0.0
     for p in sc.procedures:
@@ -305,8 +307,7 @@ def settling_days(sc: Scenario) -> int:
         longest = max(longest, p.deadline_working_days + outside)
     if sc.demand.return_after_abandon_share > 0:
         longest += 1
-    lc = sc.staff.learning_curve
-    return math.ceil(longest - 1e-9) + 1 + (lc.working_days if lc else 0)
+    return math.ceil(longest - 1e-9) + 1
 
 
 def steady_state_horizon(sc: Scenario, days: int | None = None) -> Horizon:
