@@ -31,8 +31,11 @@ def every_feature_dict(dedicated: bool, calendar: dict) -> dict:
     )
     birth, copy, land = data["procedures"]
     # Whole days of delay: the citizen comes back at the same time of day (open).
-    birth["rework"] = {"share": 0.3, "return_share": 0.8, "delay_working_days": {"dist": "fixed", "value": 2}}  # fmt: skip
-    land["rework"] = {"share": 0.2, "return_share": 0.5, "delay_working_days": {"dist": "fixed", "value": 3}}  # fmt: skip
+    def days(n: int) -> dict:
+        return {"dist": "fixed", "value": n}
+
+    birth["rework"] = {"share": 0.3, "return_share": 0.8, "delay_working_days": days(2)}
+    land["rework"] = {"share": 0.2, "return_share": 0.5, "delay_working_days": days(3)}
     land["linked_steps"] = [
         {
             "agency": "tax",
