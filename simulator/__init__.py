@@ -1,6 +1,6 @@
 """pasc: a SimPy simulator of Vietnam's commune Public Administration Service Centers.
 
-The public API (see SPEC.md)::
+The public API (stable names; see README.md)::
 
     import simulator
     sc = simulator.load_scenario("scenarios/quang-nam-urban-ward.yaml")

@@ -1,4 +1,4 @@
-"""The names of the key performance indicators (the contract in SPEC.md).
+"""The names of the key performance indicators (a contract: scripts and notebooks depend on them).
 
 Kept apart from the code that computes them so that scenario validation can
 check a target's KPI name without importing the model or the results layer.

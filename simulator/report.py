@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from simulator.kpis import description as kpi_description
+from simulator.kpis import kpi_digits, shown_interval
 from simulator.results.verdicts import overall_verdict
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ REPORT_FILE = "report.html"
 ENVIRONMENT_FILE = "environment.json"
 DPI = 110
 
-#: What the source labels of DOMAIN.md stand for, so that a report names its data.
+#: What the source labels of docs/domain.md stand for, so that a report names its data.
 DOMAIN_LABELS: dict[str, str] = {
     "NATIONAL": "Vietnam, July 2025: two-level local government, 3,321 commune-level units, "
     "one Public Administration Service Center per commune, postal agents at the centers",
@@ -272,7 +273,7 @@ def _sources(sc: Scenario) -> str:
     rows = []
     for label in sc.source:
         rows.append((f"[{label}]", DOMAIN_LABELS.get(label, "a citation given by the scenario")))
-    return _table(("label (DOMAIN.md)", "what it reports"), rows)
+    return _table(("label (docs/domain.md)", "what it reports"), rows)
 
 
 def scenario_section(sc: Scenario) -> str:
@@ -579,10 +580,10 @@ def _header(title: str, subtitle: str, meta: Mapping[str, Any]) -> str:
 def _targets_table(targets: pd.DataFrame) -> str:
     rows = [
         (
-            r.kpi,
-            f"{_op(r.op)} {_num(r.threshold)}",
-            _num(r.mean),
-            _interval(r.ci_low, r.ci_high),
+            "keeps up (backlog growth per day)" if r.kpi == "keeps_up" else r.kpi,
+            f"{_op(r.op)} {_kpi_num(r.kpi, r.threshold)}",
+            _kpi_num(r.kpi, r.mean),
+            _kpi_interval(r.kpi, r.ci_low, r.ci_high),
             _Raw(_badge(r.verdict)),
         )
         for r in targets.itertuples()
@@ -614,9 +615,9 @@ def _kpi_table(summary: pd.DataFrame) -> str:
         (
             r.kpi,
             kpi_description(r.kpi),
-            _num(r.mean),
-            _interval(r.ci_low, r.ci_high),
-            _num(r.sd),
+            _kpi_num(r.kpi, r.mean),
+            _kpi_interval(r.kpi, r.ci_low, r.ci_high),
+            _num(r.sd, kpi_digits(r.kpi)),
             int(r.n),
         )
         for r in summary.itertuples()
@@ -652,6 +653,8 @@ def run_report_html(
     sc = result.scenario
     images = run_images(result) if images is None else images
     targets = result.targets()
+    keeps = result.keeps_up()
+    note = result.horizon_note()
     pictures = [
         _img(images[name], title, CAPTIONS[name])
         for name, title in plots.RUN_FIGURES.items()
@@ -690,7 +693,12 @@ def run_report_html(
         ),
         "<h2>Targets</h2>",
         _verdict_banner(targets),
-        _targets_table(targets) if len(targets) else "",
+        _targets_table(pd.concat([targets, pd.DataFrame([keeps.target_row()])], ignore_index=True)),
+        f"<p class='small'><b>Keeps up: {_e(keeps.verdict)}</b> ({_e(keeps.reason())}). "
+        "Fails when a staff pool's work reaches its capacity, or when the records in "
+        "progress at each day's close grow by more than one day's filings a year; the "
+        "slope is fitted after the settling time.</p>",
+        f"<p class='small'><b>Note</b>: {_e(note)}.</p>" if note else "",
         "<h2>KPIs</h2>",
         "<p class='small'>Mean over replications and 95 % confidence interval of the mean; "
         "sd is the spread between replications, n the replications where the KPI is "
@@ -781,9 +789,13 @@ def sizing_report_html(
         return sum(c.staff[d] for d in result.desks)
 
     curve = sorted(result.curve, key=lambda c: (sized(c), tuple(c.staff.values())))
-    header = ["staff: " + " / ".join(result.desks), "total", "reps"] + [
-        f"{t.kpi} {_op(t.op)} {_num(t.threshold)}" for t in sc.targets
-    ]
+    from simulator.results.verdicts import growth_tolerance
+
+    header = (
+        ["staff: " + " / ".join(result.desks), "total", "reps", "work / staff"]
+        + [f"{t.kpi} {_op(t.op)} {_num(t.threshold)}" for t in sc.targets]
+        + [f"keeps up: backlog growth/day ≤ {_num(growth_tolerance(sc))}"]
+    )
     rows = []
     for c in curve:
         chosen = result.answer is not None and all(
@@ -793,14 +805,19 @@ def sizing_report_html(
             ("→ " if chosen else "") + " / ".join(str(c.staff[d]) for d in result.desks),
             sized(c),
             c.replications,
+            " / ".join(
+                f"{c.loads[d].expected_utilization:.0%}" if d in c.loads else "–"
+                for d in result.desks
+            ),
         ]
         for r in c.targets.itertuples():
-            cells.append(
-                _Raw(f"{_num(r.mean)} ({_interval(r.ci_low, r.ci_high)}) {_badge(r.verdict)}")
-            )
+            text = f"{_kpi_num(r.kpi, r.mean)} ({_kpi_interval(r.kpi, r.ci_low, r.ci_high)}) "
+            if c.over_capacity and r.kpi == "keeps_up":
+                text = "over capacity, not simulated "
+            cells.append(_Raw(text + _badge(r.verdict)))
         rows.append(cells)
     bounds = _table(
-        ("desk group", "lower bound (offered load)", "analytic estimate (Erlang C)", "answer"),
+        ("pool", "lower bound (fewest below capacity)", "analytic estimate (Erlang C)", "answer"),
         [
             (
                 d,
@@ -812,19 +829,26 @@ def sizing_report_html(
         ],
         numeric=(1, 2, 3),
     )
-    reps = sorted({c.replications for c in result.curve})
+    reps = sorted({c.replications for c in result.curve if c.replications})
+    warmup = result.warmup_days if result.warmup_days is not None else sc.horizon.warmup_days
+    days = result.horizon_days if result.horizon_days is not None else sc.horizon.days
     experimentation = [
         (
             "Initialisation",
-            f"each candidate starts empty; {sc.horizon.warmup_days} warm-up "
-            "working days are not measured",
+            f"each candidate starts empty; {warmup} warm-up working days (at least the "
+            "settling time) are not measured",
         ),
-        ("Run length", f"{sc.horizon.days} measured working days per replication"),
+        (
+            "Run length",
+            f"{days} measured working days per replication (the steady-state rule: "
+            "max(60, 4 × settling time), never less than the scenario's own horizon)",
+        ),
         (
             "Estimation",
             f"{', '.join(map(str, reps))} replications per candidate (more when a "
             "verdict is inconclusive); 95 % Student-t intervals; a candidate passes when every "
-            "target passes",
+            "target passes and it keeps up; a staffing with a pool over capacity is rejected "
+            "without simulating",
         ),
         (
             "Search",
@@ -847,6 +871,7 @@ def sizing_report_html(
         "<h2>Answer</h2>",
         banner,
         bounds,
+        _steady_state_text(sc, warmup, days),
         "<h2>Staffing curve</h2>",
         "<p class='small'>Each simulated candidate: target KPI mean (95 % interval) and "
         "verdict; → marks the answer.</p>",
@@ -863,6 +888,42 @@ def sizing_report_html(
         ),
     ]
     return _page(f"pasc sizing report: {sc.name}", body)
+
+
+def _steady_state_text(sc: Scenario, warmup: int, days: int) -> str:
+    """How the sizing judged each staffing: the horizon rule and the keeps-up target."""
+    from simulator.results.verdicts import growth_tolerance
+    from simulator.workload import settling_days
+
+    s = settling_days(sc)
+    return (
+        "<p class='small'><b>Steady state.</b> A staffing is only right if it holds over a "
+        "year, in every staff pool. Records of this scenario take up to "
+        f"{s} working days to settle (the longest deadline, plus the mean days at other "
+        "agencies or with the citizen, plus one), so every candidate was simulated for "
+        f"{_e(days)} working days after a {_e(warmup)}-day warm-up, whatever the scenario's own "
+        f"horizon ({sc.horizon.days} + {sc.horizon.warmup_days}). <b>Keeps up</b> is a target "
+        "every answer must pass: no pool's work (walk-ins with their return visits, online "
+        "checks, processing, linked-step work, postal intake, over the staff's availability "
+        "after absence and outages) may reach its capacity, and the records in progress at "
+        "each day's close may grow by at most one day's filings a year "
+        f"({_num(growth_tolerance(sc))} a day).</p>"
+    )
+
+
+def _kpi_num(kpi: str, x: Any) -> str:
+    return _num(x, kpi_digits(kpi))
+
+
+def _kpi_interval(kpi: str, low: Any, high: Any) -> str:
+    """An interval for display, kept in the KPI's natural range."""
+    try:
+        lo, hi = shown_interval(kpi, float(low), float(high))
+    except (TypeError, ValueError):
+        return _interval(low, high)
+    if math.isnan(lo) or math.isnan(hi):
+        return _interval(low, high)
+    return f"{_kpi_num(kpi, lo)} – {_kpi_num(kpi, hi)}"
 
 
 def write_sizing_report(

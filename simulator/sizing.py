@@ -121,10 +121,14 @@ class Candidate:
         gap = (row.threshold - row.ci_high) if row.op == "<=" else (row.ci_low - row.threshold)
         return gap / scale if not math.isnan(gap) else -math.inf
 
-    def constraint_text(self, kpi: str) -> str:
-        """How a failing constraint reads in an explanation."""
+    def constraint_text(self, kpi: str, detail: bool = False) -> str:
+        """How a failing constraint reads in an explanation (``detail``: with its mean)."""
         if kpi == KEEPS_UP and self.keeps is not None:
             return self.keeps.binding_text()
+        if detail:
+            row = self.targets[self.targets["kpi"] == kpi].iloc[0]
+            if not math.isnan(row.mean):
+                return f"{kpi} (mean {row.mean:.3g}, target {row.op} {row.threshold:g})"
         return kpi
 
     def row(self) -> dict[str, Any]:
@@ -226,7 +230,7 @@ class SizingResult:
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``--json`` shape of SPEC.md, plus bounds, horizon and explanation."""
+        """The documented ``--json`` shape, plus bounds, horizon and explanation."""
         curve = sorted(self.curve, key=lambda c: (c.total, tuple(c.staff.values())))
         chosen = self.chosen
         return {
@@ -561,7 +565,7 @@ def size(
                     None,
                     None,
                     f"No staffing up to {limit} staff on {', '.join(sized)} meets every "
-                    f"target: {', '.join(top.constraint_text(k) for k in failing)} still "
+                    f"target: {', '.join(top.constraint_text(k, True) for k in failing)} still "
                     f"{'fails' if len(failing) == 1 else 'fail'} at {_fmt_staff(ceiling)}.",
                     failing,
                 )
@@ -606,11 +610,15 @@ def size(
         if binding:
             bind = max(binding, key=lambda k: (binding[k], -cand.slack(k)))
             why = f"removing any one staff member makes {texts[bind]} fail"
-        else:
-            bind = min(cand.targets.kpi, key=cand.slack)
+        else:  # every pool at its lower bound: one fewer anywhere is over capacity
+            bind = KEEPS_UP
+            fewer = [
+                pool_loads(with_staff(sc, full({**current, d: current[d] - 1})))[d] for d in sized
+            ]
             why = (
-                "the lower bound (the fewest staff below capacity in every pool) already "
-                f"meets every target; {bind} has the least slack"
+                "one staff member fewer in any pool is over capacity ("
+                + "; ".join(pl.describe() for pl in fewer)
+                + ")"
             )
         return result(
             dict(current),

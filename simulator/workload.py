@@ -105,6 +105,8 @@ class PoolLoad:
 
     def describe(self) -> str:
         """``business-land: 4.66 staff of work on 4 (117 % of capacity)``."""
+        if self.staff == 0:
+            return f"{self.pool}: {self.work_erlangs:.2f} staff of work on nobody"
         return (
             f"{self.pool}: {self.work_erlangs:.2f} staff of work on {self.staff} "
             f"({self.load_ratio:.0%} of capacity)"
@@ -191,6 +193,8 @@ def _coverers(sc: Scenario, p: Procedure) -> list[tuple[str, float]]:
     """Desk groups covering ``p``'s field with their share of its work (by staff)."""
     groups = [d for d in sc.staff.desks if p.field in d.fields]
     total = sum(d.count for d in groups)
+    if total == 0:  # a staffing being weighed with nobody in these groups
+        return [(d.name, 1 / len(groups)) for d in groups]
     return [(d.name, d.count / total) for d in groups]
 
 

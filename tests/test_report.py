@@ -59,7 +59,7 @@ def test_run_report_has_every_kpi_and_verdict(run_result):
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', text)
     assert len(images) == len(RUN_FIGURES)
     assert all(base64.b64decode(i)[:4] == b"\x89PNG" for i in images)
-    # STRESS-DES sections, data sources with their DOMAIN.md labels, seeds and versions.
+    # STRESS-DES sections, data sources with their docs/domain.md labels, seeds and versions.
     for heading in ("Objectives", "Logic", "Data", "Experimentation", "Implementation"):
         assert heading in text
     assert "seed 2" in text and "simpy" in text and "numpy" in text

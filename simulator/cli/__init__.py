@@ -1,7 +1,7 @@
 """The ``pasc`` command line: parse, call the Python API, print. No model logic here.
 
 One module per group of commands; each defines plain click commands that are
-registered on the ``main`` group below. Exit codes (SPEC.md): 0 success
+registered on the ``main`` group below. Exit codes: 0 success
 (targets may still fail: that is a result), 1 a failed target with
 ``--strict``, 2 bad input, with one message naming the file, the key path,
 what was expected and what was found.

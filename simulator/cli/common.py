@@ -1,6 +1,6 @@
 """Shared pieces of the command line: errors, loading, formatting, progress.
 
-Exit codes (SPEC.md): 0 success (targets may still fail: that is a result),
+Exit codes: 0 success (targets may still fail: that is a result),
 1 a failed target with ``--strict``, 2 bad input, with one message naming the
 file, the key path, what was expected and what was found.
 """
@@ -60,14 +60,14 @@ def fmt_kpi(kpi: str, x: float | None) -> str:
     return fmt(x, kpi_digits(kpi))
 
 
-def fmt_interval(kpi: str, low: float | None, high: float | None) -> str:
+def fmt_interval(kpi: str, low: float | None, high: float | None, sep: str = " – ") -> str:
     """``low – high``, kept in the KPI's natural range (files keep the raw bounds)."""
     from simulator.kpis import shown_interval
 
     if low is None or high is None or math.isnan(low) or math.isnan(high):
-        return f"{fmt(low)} – {fmt(high)}"
+        return f"{fmt(low)}{sep}{fmt(high)}"
     lo, hi = shown_interval(kpi, low, high)
-    return f"{fmt_kpi(kpi, lo)} – {fmt_kpi(kpi, hi)}"
+    return f"{fmt_kpi(kpi, lo)}{sep}{fmt_kpi(kpi, hi)}"
 
 
 @contextmanager

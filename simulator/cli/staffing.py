@@ -215,7 +215,7 @@ def print_sizing(result, folder: Path | None) -> None:
         f"replications (common random numbers, seed {result.seed})"
     )
     table = Table(title="Staffing curve: target means and 95% intervals", title_justify="left")
-    table.add_column("staff: " + " / ".join(result.desks), justify="left")
+    table.add_column("staff: " + " / ".join(result.desks), justify="left", no_wrap=True)
     table.add_column("reps", justify="right")
     table.add_column("work/staff", justify="right")
     for t in sc.targets:
@@ -227,7 +227,7 @@ def print_sizing(result, folder: Path | None) -> None:
         for r in c.targets.itertuples():
             cells.append(
                 f"[{VERDICT_STYLE[r.verdict]}]{fmt_kpi(r.kpi, r.mean)}[/] "
-                f"({fmt_interval(r.kpi, r.ci_low, r.ci_high)})"
+                f"({fmt_interval(r.kpi, r.ci_low, r.ci_high, '–')})"
             )
         if c.over_capacity:
             cells = cells[:-1] + ["[bold red]over capacity[/]"]

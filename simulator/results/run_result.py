@@ -110,7 +110,7 @@ class RunResult:
         return float(row["mean"]), float(row["ci_low"]), float(row["ci_high"])
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``--json`` shape of SPEC.md (NaN becomes null)."""
+        """The documented ``--json`` shape (NaN becomes null)."""
 
         def num(x: float) -> float | None:
             return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)

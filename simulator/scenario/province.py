@@ -32,7 +32,7 @@ rate, :data:`DEFAULT_RECORDS_PER_1000_PER_YEAR` = 125, is an *assumption*
 derived from [HANOI]: 66,000 records in the first 3 weeks (15 working days)
 over 126 communes is about 35 records per commune per working day, or 8,700
 a year; with Hanoi's roughly 8.7 million inhabitants (an outside figure, not
-in DOMAIN.md) that is about 1,000 records per 8,000 inhabitants, i.e. ~125
+in docs/domain.md) that is about 1,000 records per 8,000 inhabitants, i.e. ~125
 per 1,000 a year. Transition weeks may run above the steady state; set the
 key to your province's own figure.
 
