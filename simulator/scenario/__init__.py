@@ -1,4 +1,4 @@
-"""The scenario format: YAML -> validated, typed objects (the format is documented in docs/scenarios.md)."""
+"""The scenario format: YAML -> validated, typed objects (documented in docs/scenarios.md)."""
 
 from simulator.scenario.errors import Problem, ScenarioError
 from simulator.scenario.loader import (
