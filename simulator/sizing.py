@@ -127,8 +127,8 @@ class Candidate:
             return self.keeps.binding_text()
         if detail:
             row = self.targets[self.targets["kpi"] == kpi].iloc[0]
-            if not math.isnan(row.mean):
-                return f"{kpi} (mean {row.mean:.3g}, target {row.op} {row.threshold:g})"
+            if not math.isnan(row["mean"]):
+                return f"{kpi} (mean {row['mean']:.3g}, target {row['op']} {row['threshold']:g})"
         return kpi
 
     def row(self) -> dict[str, Any]:

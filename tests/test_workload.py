@@ -30,6 +30,7 @@ def every_feature_dict(dedicated: bool, calendar: dict) -> dict:
         calendar=calendar,
     )
     birth, copy, land = data["procedures"]
+
     # Whole days of delay: the citizen comes back at the same time of day (open).
     def days(n: int) -> dict:
         return {"dist": "fixed", "value": n}
