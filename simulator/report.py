@@ -40,6 +40,7 @@ import pandas as pd
 
 from simulator.kpis import description as kpi_description
 from simulator.kpis import kpi_digits, shown_interval
+from simulator.results.folder import umask
 from simulator.results.verdicts import overall_verdict
 
 if TYPE_CHECKING:
@@ -727,17 +728,11 @@ def _write_text_atomically(path: Path, text: str | bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         # mkstemp makes the file private (0600); give it the mode any other file gets.
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _save_report(folder: Path, images: Mapping[str, bytes], html: str) -> Path:

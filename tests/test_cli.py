@@ -271,6 +271,7 @@ def test_run_json_has_the_spec_shape(cli):
         "run_folder",
         "keeps_up",
         "horizon_note",
+        "note",
     }
     assert (out["scenario"], out["replications"], out["seed"]) == ("tiny", 3, 7)
     assert set(kpi_names_for(["alpha", "beta"], False, False)) <= set(out["kpis"])

@@ -4,7 +4,7 @@ One module per group of commands; each defines plain click commands that are
 registered on the ``main`` group below. Exit codes: 0 success
 (targets may still fail: that is a result), 1 a failed target with
 ``--strict``, 2 bad input, with one message naming the file, the key path,
-what was expected and what was found.
+what was expected and what was found, 130 stopped by Ctrl-C, 143 by SIGTERM.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import click
 
 from simulator.cli.check import check
+from simulator.cli.common import PascGroup
 from simulator.cli.province import province
 from simulator.cli.report import compare, report
 from simulator.cli.run import run, schema, validate
@@ -19,7 +20,7 @@ from simulator.cli.staffing import erlang, quota, size_cmd
 from simulator.cli.sweep import sweep
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=PascGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pasc")
 def main() -> None:
     """Simulate commune Public Administration Service Centers and size their staff."""

@@ -21,6 +21,52 @@ from simulator.scenario import ScenarioError
 
 EXIT_TARGET_FAILED = 1
 EXIT_BAD_INPUT = 2
+#: Stopped by Ctrl-C (SIGINT) or SIGTERM: 128 + the signal number, as shells report it.
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``timeout``, batch schedulers, ``docker stop``), raised in the main
+    thread like Ctrl-C, so every clean-up written for an interruption runs too."""
+
+    exit_code = EXIT_TERMINATED
+
+
+def interrupt_exit_code(exc: BaseException) -> int:
+    """143 for SIGTERM, 130 for Ctrl-C."""
+    return getattr(exc, "exit_code", EXIT_INTERRUPTED)
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+class PascGroup(click.Group):
+    """The ``pasc`` group: a SIGTERM stops a command the way Ctrl-C does, and either
+    ends with one line and exit code 130 (Ctrl-C) or 143 (SIGTERM), not click's
+    "Aborted!" and exit 1 (the code of a failed target under ``--strict``)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        import signal
+        import threading
+
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGTERM, _raise_terminated)
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            what = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
+            click.echo(
+                f"pasc: stopped ({what}); nothing half-written is left: a run folder "
+                "appears only once complete",
+                err=True,
+            )
+            ctx.exit(interrupt_exit_code(exc))
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
 
 class BadInput(click.ClickException):
@@ -70,11 +116,34 @@ def fmt_interval(kpi: str, low: float | None, high: float | None, sep: str = " â
     return f"{fmt_kpi(kpi, lo)}{sep}{fmt_kpi(kpi, hi)}"
 
 
+#: Seconds between progress lines when stderr is not a terminal (a log, a batch job).
+PROGRESS_LINE_SECONDS = 10.0
+
+
 @contextmanager
 def progress_bar(description: str, quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress callback drawing a bar on a terminal; nothing when piped or ``--quiet``."""
-    if quiet or not sys.stderr.isatty():
+    """A progress callback: a bar on a terminal; when stderr is a file or a pipe, one
+    line every ``PROGRESS_LINE_SECONDS`` (env ``PASC_PROGRESS_SECONDS``); nothing with
+    ``--quiet``."""
+    if quiet:
         yield None
+        return
+    if not sys.stderr.isatty():
+        import time
+
+        every = float(os.environ.get("PASC_PROGRESS_SECONDS", PROGRESS_LINE_SECONDS))
+        start = time.monotonic()
+        last = [start]
+
+        def line(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] < every:
+                return
+            last[0] = now
+            of = f"/{total}" if total else ""
+            click.echo(f"{description}: {done}{of} done, {now - start:.0f} s", err=True)
+
+        yield line
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -95,20 +164,28 @@ def progress_bar(description: str, quiet: bool) -> Iterator[Callable[[int, int],
         yield update
 
 
-def out_root(out: str | None) -> Path:
-    """The folder that will hold run folders, checked before any simulation runs."""
+def out_root(out: str | None, *inside: str) -> Path:
+    """The folder that will hold run folders, checked before any simulation runs.
+
+    ``inside`` names the sub-folders the command writes into (the scenario's
+    name, ``compare``, ...): each is created and checked too, so that a file
+    or a read-only folder in the way is a bad input before the work, not an
+    error after it (when the results would be lost)."""
     from simulator.results.folder import DEFAULT_ROOT
 
     root = Path(out) if out else DEFAULT_ROOT
-    for parent in (root, *root.parents):
+    target = root.joinpath(*inside)
+    for parent in (target, *target.parents):
         if parent.exists() and not parent.is_dir():
-            raise BadInput(f"--out {root}: expected a folder, found a file at {parent}")
+            raise BadInput(f"--out {root}: expected a folder at {parent}, found a file")
     try:
-        root.mkdir(parents=True, exist_ok=True)
+        target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise BadInput(f"--out {root}: cannot create the folder ({exc.strerror})") from None
-    if not os.access(root, os.W_OK):
-        raise BadInput(f"--out {root}: expected a writable folder, found it read-only")
+        raise BadInput(
+            f"--out {root}: cannot create the folder {target} ({exc.strerror})"
+        ) from None
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise BadInput(f"--out {root}: expected a writable folder, found {target} read-only")
     return root
 
 

@@ -73,7 +73,7 @@ def province(
         prov = load_province(province_file)
     except ScenarioError as exc:
         raise BadInput(exc.message()) from None
-    root = out_root(out)
+    root = out_root(out, prov.name)
     routing = None if no_routing else RoutingRule(threshold, travel, willing)
     with progress_bar(f"{prov.name}: replications", quiet or as_json) as progress:
         try:

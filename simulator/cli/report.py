@@ -139,7 +139,7 @@ def compare(
             "(use pasc run for a single scenario)"
         )
     loaded = [load(p) for p in scenarios]
-    root = out_root(out)
+    root = out_root(out, "compare")
     reps = replications or max(sc.replications for sc in loaded)
     if reps < 2:
         raise BadInput(

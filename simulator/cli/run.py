@@ -22,7 +22,7 @@ from simulator.cli.common import (
     quiet_option,
     workers_option,
 )
-from simulator.results.verdicts import KEEPS_UP
+from simulator.results.verdicts import KEEPS_UP, ONE_REPLICATION_NOTE, shown_verdict
 from simulator.scenario import ScenarioError
 
 
@@ -45,6 +45,10 @@ def print_run(result, folder: Path | None) -> None:
     console.print(table)
     targets = result.targets()
     keeps = result.keeps_up()
+    # An over-capacity fail needs no interval; anything else does.
+    keeps_text = keeps.verdict
+    if keeps.verdict != "fail":
+        keeps_text = shown_verdict(keeps.verdict, result.replications)
     tt = Table(title="Targets", title_justify="left")
     for col in ("kpi", "target", "mean", "95% CI", "verdict"):
         tt.add_column(col, justify="left" if col in ("kpi", "verdict") else "right")
@@ -54,16 +58,18 @@ def print_run(result, folder: Path | None) -> None:
             f"{r.op} {fmt_kpi(r.kpi, r.threshold)}",
             fmt_kpi(r.kpi, r.mean),
             fmt_interval(r.kpi, r.ci_low, r.ci_high),
-            f"[{VERDICT_STYLE[r.verdict]}]{r.verdict}[/]",
+            f"[{VERDICT_STYLE[r.verdict]}]{shown_verdict(r.verdict, result.replications)}[/]",
         )
     tt.add_row(
         "keeps up (backlog growth/day)",
         f"<= {fmt(keeps.tolerance)}",
         fmt(keeps.growth_mean),
         fmt_interval(KEEPS_UP, keeps.growth_low, keeps.growth_high),
-        f"[{VERDICT_STYLE[keeps.verdict]}]{keeps.verdict}[/]",
+        f"[{VERDICT_STYLE[keeps.verdict]}]{keeps_text}[/]",
     )
     console.print(tt)
+    if result.replications < 2:
+        console.print(f"[yellow]Note[/]: {ONE_REPLICATION_NOTE}.")
     console.print(
         f"Keeps up: [{VERDICT_STYLE[keeps.verdict]}]{keeps.verdict}[/] ({keeps.reason()})"
     )
@@ -102,7 +108,7 @@ def run(
     from simulator.results.folder import write_run_folder
 
     sc = load(scenario)
-    root = out_root(out)
+    root = out_root(out, sc.name)
     with progress_bar(f"{sc.name}: replications", quiet or as_json) as progress:
         result = simulator.run(
             sc, replications, seed, workers=workers, records=not no_records, progress=progress

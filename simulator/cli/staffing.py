@@ -168,7 +168,7 @@ def size_cmd(
     from simulator.sizing import size
 
     sc = load(scenario)
-    root = out_root(out)
+    root = out_root(out, sc.name)
     with progress_bar(f"{sc.name}: candidates", quiet or as_json) as progress:
         count = [0]
 

@@ -29,12 +29,22 @@ def timestamp() -> str:
     return datetime.now().strftime("%Y-%m-%dT%H-%M-%S")
 
 
+def umask() -> int:
+    """The process's file-creation mask (read without changing it for good)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(parent: Path, name: str, fill: Callable[[Path], None]) -> Path:
     """Create ``parent/name`` (or ``name-2``, ``name-3``, ...) by filling a temporary
-    folder with ``fill(tmp)`` and renaming it into place when complete."""
+    folder with ``fill(tmp)`` and renaming it into place when complete. The folder
+    gets the permissions any new folder gets (``mkdtemp`` alone would make it
+    private, 0700); an interruption (Ctrl-C, SIGTERM) removes the temporary one."""
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=parent))
     try:
+        os.chmod(tmp, 0o777 & ~umask())
         fill(tmp)
         for k in range(1, 1000):
             final = parent / (name if k == 1 else f"{name}-{k}")

@@ -11,7 +11,7 @@ import pandas as pd
 from simulator.kpis import kpi_names_for
 from simulator.model import RECORD_COLUMNS, ReplicationOutput
 from simulator.results.intervals import CONFIDENCE, summarize
-from simulator.results.verdicts import KeepsUp, keeps_up, target_table
+from simulator.results.verdicts import ONE_REPLICATION_NOTE, KeepsUp, keeps_up, target_table
 from simulator.scenario import Scenario
 
 
@@ -139,4 +139,5 @@ class RunResult:
             "targets": targets,
             "keeps_up": self.keeps_up().to_dict(),
             "horizon_note": self.horizon_note(),
+            "note": ONE_REPLICATION_NOTE if self.replications < 2 else None,
         }

@@ -20,6 +20,16 @@ from simulator.workload import PoolLoad, overloaded, pool_loads
 
 Verdict = Literal["pass", "fail", "inconclusive"]
 VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "inconclusive")
+#: What a verdict says when a run has a single replication (no interval exists).
+ONE_REPLICATION_NOTE = (
+    "one replication: no confidence interval can be computed, so no target can be "
+    "judged; run at least 2 replications (-r 2)"
+)
+
+
+def shown_verdict(verdict: str, replications: int) -> str:
+    """A verdict as printed: with one replication, ``needs >= 2 replications``."""
+    return "needs ≥ 2 replications" if replications < 2 else verdict
 
 
 def verdict(op: str, threshold: float, ci_low: float, ci_high: float) -> Verdict:

@@ -1,0 +1,133 @@
+"""Runs that fail cleanly and lose nothing: output folders checked first, folder
+permissions, SIGTERM and Ctrl-C, one replication, progress in a log."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from simulator.cli import main
+from simulator.results import folder as folder_module
+
+PASC = [sys.executable, "-m", "simulator.cli"]
+
+
+@pytest.fixture
+def tiny(tmp_path, minimal_scenario_dict, write_yaml) -> Path:
+    return write_yaml(tmp_path, "tiny", minimal_scenario_dict())
+
+
+def _leftovers(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.name.startswith(".") or p.name.endswith(".partial")]
+
+
+def test_a_file_where_the_scenario_folder_goes_is_bad_input_before_simulating(tiny, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "tiny").write_text("not a folder")
+    runner = CliRunner()
+    called = []
+    original = folder_module.write_run_folder
+
+    def spy(*args, **kwargs):  # pragma: no cover - must not be reached
+        called.append(1)
+        return original(*args, **kwargs)
+
+    folder_module.write_run_folder = spy
+    try:
+        res = runner.invoke(main, ["run", str(tiny), "--out", str(out), "-q"])
+    finally:
+        folder_module.write_run_folder = original
+    assert res.exit_code == 2, res.output
+    assert "tiny" in res.output and "found a file" in res.output
+    assert not called
+
+
+def test_run_folders_get_the_umask_permissions(tiny, tmp_path):
+    old = os.umask(0o022)
+    try:
+        res = CliRunner().invoke(main, ["run", str(tiny), "--out", str(tmp_path / "o"), "-q"])
+    finally:
+        os.umask(old)
+    assert res.exit_code == 0, res.output
+    (run_folder,) = (tmp_path / "o" / "tiny").iterdir()
+    assert stat.S_IMODE(run_folder.stat().st_mode) == 0o755  # not mkdtemp's 0700
+
+
+def test_sigterm_during_the_folder_write_leaves_no_partial_folder(tiny, tmp_path, monkeypatch):
+    # The signal arrives while the report is being drawn inside the temporary folder.
+    import simulator.report as report
+
+    def killed(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(report, "write_run_report", killed)
+    out = tmp_path / "o"
+    res = CliRunner().invoke(main, ["run", str(tiny), "--out", str(out), "-q"])
+    assert res.exit_code == 143, res.output
+    assert "SIGTERM" in res.output and "Traceback" not in res.output
+    assert list((out / "tiny").iterdir()) == []  # neither a run folder nor a .partial one
+    assert signal.getsignal(signal.SIGTERM) is not None  # the handler was put back
+
+
+def test_sigterm_to_a_running_process_exits_143(tmp_path, minimal_scenario_dict, write_yaml):
+    data = minimal_scenario_dict()
+    data["horizon"] = {"days": 2000, "warmup_days": 0}  # long enough to be stopped mid-run
+    path = write_yaml(tmp_path, "long", data)
+    proc = subprocess.Popen(
+        [*PASC, "run", str(path), "-r", "50", "--out", str(tmp_path / "o"), "-q"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        import time
+
+        time.sleep(4)  # imports done, simulating
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err and "stopped (SIGTERM)" in err
+    assert not _leftovers(tmp_path / "o")
+
+
+def test_ctrl_c_exits_130_not_1(tiny, tmp_path, monkeypatch):
+    import simulator
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(simulator, "run", interrupted)
+    res = CliRunner().invoke(main, ["run", str(tiny), "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 130, res.output
+    assert "Ctrl-C" in res.output
+
+
+def test_one_replication_says_it_cannot_judge(tiny, tmp_path):
+    res = CliRunner().invoke(
+        main, ["run", str(tiny), "-r", "1", "--out", str(tmp_path / "o"), "--no-records"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "needs ≥ 2 replications" in res.output
+    assert "no confidence interval" in res.output
+
+
+def test_progress_lines_when_stderr_is_a_log(tmp_path, minimal_scenario_dict, write_yaml):
+    data = minimal_scenario_dict()
+    data["horizon"] = {"days": 40, "warmup_days": 0}
+    path = write_yaml(tmp_path, "logged", data)
+    env = {**os.environ, "PASC_PROGRESS_SECONDS": "0"}
+    cmd = [*PASC, "run", str(path), "-r", "4", "--out", str(tmp_path / "o"), "--no-records"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "tiny: replications: 4/4 done" in proc.stderr
+    quiet = subprocess.run([*cmd, "-q"], capture_output=True, text=True, env=env)
+    assert "done" not in quiet.stderr
