@@ -156,9 +156,10 @@ def test_province_file_in_a_comparison(province_file, scenario_file, tmp_path):
 
 
 def test_province_file_in_a_check_batch_is_bad_input(province_file, scenario_file):
+    # The batch goes on: the valid file is checked, the province file reported, exit 2.
     result = pasc("check", "-r", "2", "--json", scenario_file("ok", reported=80), province_file)
     assert_province_message(result, province_file)
-    assert result.stdout == ""
+    assert list(json.loads(result.stdout)) == ["ok"]
 
 
 def test_validate_reports_the_province_file_and_validates_the_others(
@@ -212,3 +213,29 @@ def test_sweep_still_takes_a_province_file():
     plan = plan_sweep(PROVINCE, replications=2)
     assert plan.kind == "province"
     assert len(plan.variants) == 3
+
+
+# --- pasc quota and check: every valid file is processed, then exit 2 ------------------
+
+
+def test_quota_goes_on_past_an_invalid_file_and_exits_2(
+    scenario_file, tmp_path, minimal_scenario_dict, write_yaml
+):
+    data = minimal_scenario_dict()
+    data["name"] = "sized"
+    data["targets"] = [{"kpi": "wait_minutes.mean", "max": 30}]
+    good = write_yaml(tmp_path, "sized.yaml", data)
+    broken = write_yaml(tmp_path, "broken.yaml", {**data, "name": "Broken Name"})
+    result = pasc("quota", "-r", "2", "--json", broken, good)
+    assert result.exit_code == 2, result.output
+    assert [row["scenario"] for row in json.loads(result.stdout)] == ["sized"]
+    assert "broken.yaml" in result.stderr and "name" in result.stderr
+
+
+def test_check_reports_an_invalid_file_after_checking_the_others(scenario_file, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nhorizon: {days: 0}\n", encoding="utf-8")
+    result = pasc("check", "-r", "2", "--json", bad, scenario_file("fine", reported=80))
+    assert result.exit_code == 2
+    assert list(json.loads(result.stdout)) == ["fine"]
+    assert "bad.yaml" in result.stderr

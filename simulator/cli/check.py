@@ -10,8 +10,9 @@ import click
 from simulator.cli.common import (
     EXIT_TARGET_FAILED,
     BadInput,
+    exit_if_invalid,
     fmt,
-    load,
+    load_each,
     progress_bar,
     quiet_option,
     workers_option,
@@ -44,9 +45,11 @@ def check(
 
     from simulator.calibration import check_calibration
 
-    loaded = [(path, load(path)) for path in scenarios]
+    loaded, errors = load_each(scenarios)
+    if not loaded:
+        exit_if_invalid(errors)
     missing = [path for path, sc in loaded if not sc.calibration]
-    if len(missing) == len(loaded):
+    if len(missing) == len(loaded) and not errors:
         in_any = "" if len(missing) == 1 else " in at least one file"
         raise BadInput(
             f"{', '.join(missing)}: calibration: expected reported figures to check{in_any}, "
@@ -59,6 +62,8 @@ def check(
             f"pasc: {path}: skipped, no calibration: list (nothing reported to check)", err=True
         )
     loaded = [(path, sc) for path, sc in loaded if sc.calibration]
+    if not loaded:
+        exit_if_invalid(errors)
     results = {}
     with progress_bar("check", quiet or as_json) as progress:
         for i, (_path, sc) in enumerate(loaded):
@@ -94,5 +99,6 @@ def check(
                     verdict,
                 )
             console.print(table)
+    exit_if_invalid(errors)
     if strict and outside:
         sys.exit(EXIT_TARGET_FAILED)

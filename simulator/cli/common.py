@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,28 @@ def load(path: str):
         return load_scenario(path)
     except ScenarioError as exc:
         raise BadInput(exc.message()) from None
+
+
+def load_each(paths: Sequence[str]) -> tuple[list[tuple[str, Any]], list[str]]:
+    """Load every file of a batch: ``(path, scenario)`` for the valid ones, and one
+    message per invalid one, printed on stderr at once (the batch goes on; the
+    command exits 2 at the end, see :func:`exit_if_invalid`)."""
+    from simulator.scenario import load_scenario
+
+    loaded, errors = [], []
+    for path in paths:
+        try:
+            loaded.append((path, load_scenario(path)))
+        except ScenarioError as exc:
+            errors.append(exc.message())
+            click.echo(f"pasc: {exc.message()}", err=True)
+    return loaded, errors
+
+
+def exit_if_invalid(errors: Sequence[str]) -> None:
+    """End a batch with exit code 2 when a file of it was invalid (already reported)."""
+    if errors:
+        sys.exit(EXIT_BAD_INPUT)
 
 
 def fmt(x: float | None, digits: int = 2) -> str:

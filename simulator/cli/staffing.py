@@ -12,10 +12,12 @@ from simulator.cli.common import (
     EXIT_TARGET_FAILED,
     VERDICT_STYLE,
     BadInput,
+    exit_if_invalid,
     fmt,
     fmt_interval,
     fmt_kpi,
     load,
+    load_each,
     out_root,
     progress_bar,
     quiet_option,
@@ -270,24 +272,27 @@ def quota(
     """Annual demand, quota-implied staff and service-target staff, side by side."""
     from simulator.quota import compare_quota
 
-    loaded = [load(p) for p in scenarios]
+    loaded, errors = load_each(scenarios)
     rows = []
     with progress_bar("quota", quiet or as_json) as progress:
-        for i, sc in enumerate(loaded):
+        for i, (path, sc) in enumerate(loaded):
             try:
                 rows.append(
                     compare_quota(
                         sc, replications=replications, max_staff=max_staff, workers=workers
                     )
                 )
-            except ValueError as exc:
-                raise BadInput(f"{scenarios[i]}: {exc}") from None
+            except ValueError as exc:  # e.g. no targets: reported, the batch goes on
+                errors.append(f"{path}: {exc}")
+                click.echo(f"pasc: {path}: {exc}", err=True)
             if progress is not None:
                 progress(i + 1, len(loaded))
-    if as_json:
-        click.echo(json.dumps([r.to_dict() for r in rows], indent=2))
-        return
-    print_quota(rows)
+    if rows:
+        if as_json:
+            click.echo(json.dumps([r.to_dict() for r in rows], indent=2))
+        else:
+            print_quota(rows)
+    exit_if_invalid(errors)
 
 
 def print_quota(rows) -> None:
