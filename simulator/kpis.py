@@ -57,8 +57,9 @@ KPI_DESCRIPTIONS: dict[str, str] = {
         "of those in progress at the end, past their deadline already (not those with the citizen)"
     ),
     "records_with_citizen": (
-        "of those in progress at the end, sent back for a supplement and not yet returned "
-        "(the deadline restarts on return: never overdue)"
+        "of those in progress at the end, sent back for a supplement (or who left the "
+        "queue to come back another day) and not yet returned (the deadline restarts "
+        "on return: never overdue)"
     ),
     "backlog_growth_per_day": (
         "slope of records in progress at each day's close, per working day, after the "

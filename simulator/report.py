@@ -786,10 +786,13 @@ def sizing_report_html(
     curve = sorted(result.curve, key=lambda c: (sized(c), tuple(c.staff.values())))
     from simulator.results.verdicts import growth_tolerance
 
+    # A size folder written before the steady-state sizing has no horizon, no
+    # keeps-up row and no pool loads: its report says what that sizing did.
+    steady = result.horizon_days is not None
     header = (
         ["staff: " + " / ".join(result.desks), "total", "reps", "work / staff"]
-        + [f"{t.kpi} {_op(t.op)} {_num(t.threshold)}" for t in sc.targets]
-        + [f"keeps up: backlog growth/day ≤ {_num(growth_tolerance(sc))}"]
+        + [f"{t.kpi} {_op(t.op)} {_kpi_num(t.kpi, t.threshold)}" for t in sc.targets]
+        + ([f"keeps up: backlog growth/day ≤ {_num(growth_tolerance(sc))}"] if steady else [])
     )
     rows = []
     for c in curve:
@@ -810,7 +813,8 @@ def sizing_report_html(
             if c.over_capacity and r.kpi == "keeps_up":
                 text = "over capacity, not simulated "
             cells.append(_Raw(text + _badge(r.verdict)))
-        rows.append(cells)
+        cells += ["–"] * (len(header) - len(cells))
+        rows.append(cells[: len(header)])
     bounds = _table(
         ("pool", "lower bound (fewest below capacity)", "analytic estimate (Erlang C)", "answer"),
         [
@@ -827,23 +831,29 @@ def sizing_report_html(
     reps = sorted({c.replications for c in result.curve if c.replications})
     warmup = result.warmup_days if result.warmup_days is not None else sc.horizon.warmup_days
     days = result.horizon_days if result.horizon_days is not None else sc.horizon.days
+    rule = (
+        " (the steady-state rule: max(60, 4 × settling time), never less than the "
+        "scenario's own horizon)"
+        if steady
+        else " (the scenario's own horizon: this folder predates the steady-state sizing)"
+    )
     experimentation = [
         (
             "Initialisation",
-            f"each candidate starts empty; {warmup} warm-up working days (at least the "
-            "settling time) are not measured",
+            f"each candidate starts empty; {warmup} warm-up working days"
+            f"{' (at least the settling time)' if steady else ''} are not measured",
         ),
-        (
-            "Run length",
-            f"{days} measured working days per replication (the steady-state rule: "
-            "max(60, 4 × settling time), never less than the scenario's own horizon)",
-        ),
+        ("Run length", f"{days} measured working days per replication{rule}"),
         (
             "Estimation",
             f"{', '.join(map(str, reps))} replications per candidate (more when a "
             "verdict is inconclusive); 95 % Student-t intervals; a candidate passes when every "
-            "target passes and it keeps up; a staffing with a pool over capacity is rejected "
-            "without simulating",
+            + (
+                "target passes and it keeps up; a staffing with a pool over capacity is "
+                "rejected without simulating"
+                if steady
+                else "target passes"
+            ),
         ),
         (
             "Search",
@@ -866,7 +876,7 @@ def sizing_report_html(
         "<h2>Answer</h2>",
         banner,
         bounds,
-        _steady_state_text(sc, warmup, days),
+        _steady_state_text(sc, warmup, days) if steady else "",
         "<h2>Staffing curve</h2>",
         "<p class='small'>Each simulated candidate: target KPI mean (95 % interval) and "
         "verdict; → marks the answer.</p>",
@@ -1146,6 +1156,7 @@ def load_sizing_folder(folder: str | Path) -> tuple[SizingResult, dict[str, Any]
     """A :class:`~simulator.sizing.SizingResult` rebuilt from ``size.json`` and the scenario."""
     from simulator.results import target_table
     from simulator.sizing import Candidate, SizingResult
+    from simulator.workload import PoolLoad
 
     folder = Path(folder)
     meta = _read_json(folder / "size.json")
@@ -1170,7 +1181,10 @@ def load_sizing_folder(folder: str | Path) -> tuple[SizingResult, dict[str, Any]
                 )
             else:
                 targets = target_table(sc.targets, summary)
-            curve.append(Candidate(dict(row["staff"]), int(row["replications"]), summary, targets))
+            loads = {name: PoolLoad.from_dict(d) for name, d in (row.get("pools") or {}).items()}
+            curve.append(
+                Candidate(dict(row["staff"]), int(row["replications"]), summary, targets, loads)
+            )
         result = SizingResult(
             scenario=sc,
             desks=list(meta["lower_bound"]),

@@ -7,8 +7,11 @@ candidate staffing is judged the same way:
 1. **Work-load accounting first** (:mod:`simulator.workload`). A staffing
    whose work reaches the capacity of any pool (desk group, dedicated back
    office, postal agents) cannot keep up, whatever a short run shows: it is
-   rejected without simulating. The lower bound of each sized pool is the
-   fewest staff below capacity, rounded *up* (4.66 staff of work is 5).
+   rejected without simulating. The search starts from the fewest staff below
+   capacity in every pool (and under the utilization targets), rounded *up*
+   (4.66 staff of work is 5); where desk groups share a field, from the
+   balanced split of its work (:func:`starting_staffing`), and trimming may go
+   down to each pool's floor, the work only it can do (:func:`staffing_floor`).
 2. **A steady-state horizon.** Candidates are simulated on
    :func:`simulator.workload.steady_state_horizon`: a warm-up of at least
    the settling time S (longest deadline + mean days at other agencies or
@@ -16,7 +19,8 @@ candidate staffing is judged the same way:
    the scenario's own horizon (``horizon_days`` overrides the measured days).
    Because each replication is longer, fewer are needed for the same
    precision: by default the scenario's replications x its days / the
-   sizing days, at least ``MIN_SIZING_REPLICATIONS``.
+   sizing days, at least ``MIN_SIZING_REPLICATIONS`` (or the scenario's own
+   replications, when fewer).
 3. **"Keeps up" is a target.** Every candidate must pass the keeps-up
    verdict (:class:`simulator.results.verdicts.KeepsUp`: no pool over
    capacity, backlog growth per day at most one day's filings a year) as
@@ -105,6 +109,8 @@ class Candidate:
     def shortfall(self) -> float:
         """Sum of relative distances of the mean to the threshold, over targets not passing
         (an inconclusive target whose mean already meets it counts a little)."""
+        if self.over_capacity:
+            return math.inf  # never preferred to a simulated candidate
         total = 0.0
         for t in self.targets.itertuples():
             if t.verdict == "pass":
@@ -293,12 +299,46 @@ def with_staff(sc: Scenario, staff: Staffing) -> Scenario:
 
 
 def _max_utilization(sc: Scenario, pool: str) -> float:
-    caps = [
-        t.max
-        for t in sc.targets
-        if t.kpi in ("utilization", f"utilization.{pool}") and t.max is not None
-    ]
+    """The pool's own utilization target (``utilization.<pool>: {max: ...}``), else 1."""
+    caps = [t.max for t in sc.targets if t.kpi == f"utilization.{pool}" and t.max is not None]
     return min(caps) if caps else 1.0
+
+
+def _center_utilization_cap(sc: Scenario) -> float:
+    """The center-wide ``utilization`` target (all pools but the postal agents), else 1."""
+    caps = [t.max for t in sc.targets if t.kpi == "utilization" and t.max is not None]
+    return min(caps) if caps else 1.0
+
+
+def staffing_floor(sc: Scenario, pools: list[str]) -> Staffing:
+    """Per pool, the fewest staff for the work only it can do (its own fields, under its
+    own utilization target), at least 1: no staffing below this can keep up."""
+    own = pool_loads(sc, shared_fields=False)
+    return {d: lower_bound(sc, d, own[d]) for d in pools}
+
+
+def starting_staffing(sc: Scenario, floor: Staffing, fixed: Staffing) -> Staffing:
+    """From ``floor``, add staff where the load ratio is highest until every pool is
+    below capacity and under its utilization targets (per pool and center-wide).
+    Without shared fields or a center-wide target this is the floor itself."""
+    staff = dict(floor)
+    center_cap = _center_utilization_cap(sc)
+    for _ in range(10_000):
+        loads = pool_loads(with_staff(sc, {**fixed, **staff}))
+        short = [
+            d
+            for d in staff
+            if not loads[d].keeps_up or loads[d].expected_utilization > _max_utilization(sc, d)
+        ]
+        center = [pl for name, pl in loads.items() if name != POSTAL_AGENTS]
+        busy = sum(pl.expected_utilization * pl.staff for pl in center)
+        total = sum(pl.staff for pl in center)
+        if not short and (center_cap >= 1 or busy <= center_cap * total + 1e-9):
+            return staff
+        pick = short or [d for d in staff if d != POSTAL_AGENTS] or list(staff)
+        d = max(pick, key=lambda name: (loads[name].load_ratio, name))
+        staff[d] += 1
+    raise ValueError("no staffing keeps up: the work-load accounting did not converge")
 
 
 def lower_bound(sc: Scenario, pool: str, load: PoolLoad) -> int:
@@ -503,8 +543,10 @@ def size(
     if not scenario.targets:
         raise ValueError("the scenario has no targets to size against (add a targets: list)")
     sc = sizing_scenario(scenario, horizon_days)
-    loads = pool_loads(sc)
-    lb = {d: lower_bound(sc, d, loads[d]) for d in sized}
+    fixed = {k: v for k, v in staff_of(sc).items() if k not in sized}
+    floor = staffing_floor(sc, sized)
+    lb = starting_staffing(sc, floor, fixed)
+    loads = pool_loads(with_staff(sc, {**fixed, **lb}))
     estimate = {d: analytic_estimate(sc, d, loads[d]) for d in sized}
     limit = max_staff if max_staff is not None else max(2 * sum(lb.values()), sum(lb.values()) + 20)
     if limit < sum(lb.values()):
@@ -515,7 +557,6 @@ def size(
     reps = replications or sizing_replications(scenario, sc)
     max_reps = max_replications or max(4 * reps, reps)
     seed = scenario.seed if seed is None else seed
-    fixed = {k: v for k, v in staff_of(sc).items() if k not in sized}
 
     def full(staff: Staffing) -> Staffing:
         return {**fixed, **staff}
@@ -592,7 +633,7 @@ def size(
         binding: dict[str, int] = {}
         texts: dict[str, str] = {}
         while True:
-            trials = [{**current, d: current[d] - 1} for d in sized if current[d] > lb[d]]
+            trials = [{**current, d: current[d] - 1} for d in sized if current[d] > floor[d]]
             if not trials:
                 break
             cands = ev.evaluate([full(t) for t in trials])
@@ -610,21 +651,38 @@ def size(
         if binding:
             bind = max(binding, key=lambda k: (binding[k], -cand.slack(k)))
             why = f"removing any one staff member makes {texts[bind]} fail"
-        else:  # every pool at its lower bound: one fewer anywhere is over capacity
-            bind = KEEPS_UP
-            fewer = [
-                pool_loads(with_staff(sc, full({**current, d: current[d] - 1})))[d] for d in sized
-            ]
-            why = (
-                "one staff member fewer in any pool is over capacity ("
-                + "; ".join(pl.describe() for pl in fewer)
-                + ")"
-            )
+        else:  # every pool at its floor: say what one fewer would break, pool by pool
+            bind, reasons = _floor_reasons(sc, current, full)
+            why = "one staff member fewer in any pool is not possible: " + "; ".join(reasons)
         return result(
             dict(current),
             bind,
             f"{sum(current.values())} staff ({_fmt_staff(current)}): {why}.",
         )
+
+
+def _floor_reasons(sc: Scenario, current: Staffing, full) -> tuple[str, list[str]]:
+    """Why no pool of ``current`` (all at their floor) can lose a staff member, and the
+    binding constraint: ``keeps_up`` when a pool would be over capacity."""
+    reasons, over = [], False
+    for d, n in current.items():
+        if n <= 1:
+            reasons.append(f"{d} has 1, the fewest a pool can have")
+            continue
+        pl = pool_loads(with_staff(sc, full({**current, d: n - 1})))[d]
+        if not pl.keeps_up:
+            over = True
+            reasons.append(f"{pl.describe()} with one fewer")
+        else:
+            cap = _max_utilization(sc, d)
+            reasons.append(
+                f"{d} would be {pl.expected_utilization:.0%} busy with one fewer, above its "
+                f"utilization target {cap:.0%}"
+            )
+    if over:
+        return KEEPS_UP, reasons
+    caps = [t.kpi for t in sc.targets if t.kpi.startswith("utilization")]
+    return (caps[0] if caps else KEEPS_UP), reasons
 
 
 def _spread(lb: Staffing, loads: dict[str, PoolLoad], total: int) -> Staffing:

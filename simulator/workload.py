@@ -30,19 +30,20 @@ affect that kind of work. The **load ratio** work / capacity must stay below
 Left out, on purpose: walk-ins who give up waiting (offered work counts them
 as served: an upper bound), records handed over on day one (a one-off, not a
 rate) and work done after closing (queued citizens are served late, but that
-overtime is not capacity a planner can count on). A field covered by several
-desk groups is shared in proportion to their staff, as the model's routing
-balances the queues per staff member.
+overtime is not capacity a planner can count on). The work of a field covered
+by several desk groups goes where the model's routing sends it, to balance
+them: the split that minimises the highest load ratio among them.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from simulator.scenario.models import CHANNELS, Horizon, Procedure, Scenario
 
+MINUTES_PER_DAY = 1440  # a model day, as in simulator.model.calendar
 BACK_OFFICE = "back-office"
 POSTAL_AGENTS = "postal-agents"
 #: Minimum measured working days of a steady-state horizon (see :func:`steady_state_horizon`).
@@ -65,6 +66,7 @@ class PoolLoad:
     learning_factor: float  # mean slow-down of desk and processing times over the horizon
     walk_in_per_minute: float = 0.0  # walk-in visits per open minute (Erlang C input)
     mean_intake_minutes: float = 0.0  # mean desk time per visit, slow-down included
+    busy_factor: float = 1.0  # busy minutes per minute of work (slowed-down outages)
 
     @property
     def work_erlangs(self) -> float:
@@ -85,8 +87,14 @@ class PoolLoad:
 
     @property
     def expected_utilization(self) -> float:
-        """Busy share of staff time while open, when the pool keeps up (work / staff)."""
-        return self.work_erlangs / self.staff if self.staff else math.nan
+        """Busy share of staff time while open, when the pool keeps up: work / staff,
+        stretched by outages that slow the work down rather than stop it."""
+        if not self.staff:
+            return math.nan
+        return (
+            (self.walk_in_erlangs + self.back_office_erlangs) * self.busy_factor
+            + self.postal_erlangs
+        ) / self.staff
 
     @property
     def keeps_up(self) -> bool:
@@ -98,6 +106,11 @@ class PoolLoad:
         work = self.work_erlangs
         if work <= 0:
             return 1
+        if self.availability <= 0:
+            raise ValueError(
+                f"{self.pool}: no staff time is available for its work (absence_share 1, "
+                "or outages that stop it all the time)"
+            )
         n = math.floor(work / self.availability + 1e-9) + 1  # strictly above the work
         if max_utilization < 1:
             n = max(n, math.ceil(work / max_utilization - 1e-9))
@@ -107,6 +120,8 @@ class PoolLoad:
         """``business-land: 4.66 staff of work on 4 (117 % of capacity)``."""
         if self.staff == 0:
             return f"{self.pool}: {self.work_erlangs:.2f} staff of work on nobody"
+        if not math.isfinite(self.load_ratio):
+            return f"{self.pool}: {self.work_erlangs:.2f} staff of work and no time to do it"
         return (
             f"{self.pool}: {self.work_erlangs:.2f} staff of work on {self.staff} "
             f"({self.load_ratio:.0%} of capacity)"
@@ -126,17 +141,20 @@ class PoolLoad:
             "load_ratio": self.load_ratio if math.isfinite(self.load_ratio) else None,
             "expected_utilization": self.expected_utilization,
             "keeps_up": self.keeps_up,
+            "learning_factor": self.learning_factor,
+            "busy_factor": self.busy_factor,
+            "walk_in_per_minute": self.walk_in_per_minute,
+            "mean_intake_minutes": self.mean_intake_minutes,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> PoolLoad:
+        """The inverse of :meth:`to_dict` (derived figures are recomputed)."""
+        import dataclasses
 
-@dataclass
-class _Work:
-    walk: float = 0.0
-    back: float = 0.0
-    postal: float = 0.0
-    visits: float = 0.0  # walk-in visits per open minute
-    intake: float = 0.0  # walk-in intake minutes per open minute (standard times)
-    extra: dict[str, float] = field(default_factory=dict)
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {"learning_factor": 1.0, **{k: v for k, v in data.items() if k in names}}
+        return cls(**values)
 
 
 def submissions_per_record(p: Procedure) -> float:
@@ -165,13 +183,20 @@ def learning_factor(sc: Scenario, horizon: Horizon | None = None) -> float:
     return sum(lc.factor(d) for d in days) / len(days)
 
 
-def _outage_availability(sc: Scenario, kind: str, horizon: Horizon) -> float:
-    """Share of open time that ``kind`` of work (desks / back_office) runs at full speed
-    equivalent: 1 - downtime x (1 - speed), multiplied over the disruptions."""
+def _outage_factors(sc: Scenario, kind: str, horizon: Horizon) -> tuple[float, float]:
+    """``(availability, busy factor)`` of ``kind`` of work (desks / back_office).
+
+    Availability: the share of open time the work runs at full-speed
+    equivalent, 1 - downtime x (1 - speed), multiplied over the disruptions
+    that affect it. Busy factor: measured busy time per minute of work. A
+    stopped outage adds no busy time (factor 1); a slow-down (speed s > 0)
+    stretches the work done meanwhile, about 1 / availability when staff are
+    as busy during the outage as outside it.
+    """
     spans = sc.calendar.open_spans_minutes()
     open_per_day = sum(b - a for a, b in spans)
     first, last = horizon.warmup_days, horizon.warmup_days + horizon.days
-    avail = 1.0
+    avail = busy = 1.0
     for d in sc.disruptions:
         if kind not in d.affects:
             continue
@@ -181,21 +206,26 @@ def _outage_availability(sc: Scenario, kind: str, horizon: Horizon) -> float:
             down += d.mean_repair_minutes / (up + d.mean_repair_minutes)
         scheduled = 0.0
         for w in d.at:
-            if first <= w.day < last:
-                a, b = w.start_minute, w.start_minute + w.minutes
-                scheduled += sum(max(0.0, min(b, e) - max(a, s)) for s, e in spans)
+            a = w.day * MINUTES_PER_DAY + w.start_minute
+            b = a + w.minutes  # an outage may last past closing, and for days
+            for day in range(max(first, w.day), min(last, math.ceil(b / MINUTES_PER_DAY))):
+                base = day * MINUTES_PER_DAY
+                scheduled += sum(max(0.0, min(b, base + e) - max(a, base + s)) for s, e in spans)
         down += scheduled / (open_per_day * horizon.days)
-        avail *= 1 - min(1.0, down) * (1 - d.speed)
-    return avail
+        factor = 1 - min(1.0, down) * (1 - d.speed)
+        avail *= factor
+        if d.speed > 0:
+            busy /= factor
+    return avail, busy
 
 
-def _coverers(sc: Scenario, p: Procedure) -> list[tuple[str, float]]:
-    """Desk groups covering ``p``'s field with their share of its work (by staff)."""
-    groups = [d for d in sc.staff.desks if p.field in d.fields]
-    total = sum(d.count for d in groups)
-    if total == 0:  # a staffing being weighed with nobody in these groups
-        return [(d.name, 1 / len(groups)) for d in groups]
-    return [(d.name, d.count / total) for d in groups]
+@dataclass
+class _FieldWork:
+    """One field's work per open minute (standard times x learning slow-down)."""
+
+    visits: float = 0.0  # walk-in visits
+    walk: float = 0.0  # desk intake
+    back: float = 0.0  # back-office work, when desk groups do it
 
 
 def _channel_mix(sc: Scenario) -> dict[str, dict[str, float]]:
@@ -208,18 +238,96 @@ def _channel_mix(sc: Scenario) -> dict[str, dict[str, float]]:
     return out
 
 
-def pool_loads(sc: Scenario, horizon: Horizon | None = None) -> dict[str, PoolLoad]:
+def _split_shared(
+    fields: dict[str, float], coverers: dict[str, list[str]], capacity: dict[str, float]
+) -> dict[tuple[str, str], float]:
+    """Fraction of each field's work done by each group covering it.
+
+    A field with one coverer goes to it. Work of fields covered by several
+    groups goes where the model's routing (the shortest expected wait) sends
+    it: to balance the groups, i.e. the split that minimises the highest load
+    ratio (work / capacity), a small linear programme solved with HiGHS.
+    """
+    split: dict[tuple[str, str], float] = {}
+    shared = [f for f, gs in coverers.items() if len(gs) > 1 and fields.get(f, 0) > 0]
+    for f, gs in coverers.items():
+        if f not in shared:
+            for g in gs:
+                split[f, g] = 1.0 / len(gs) if len(gs) > 1 else 1.0
+    if not shared:
+        return split
+    from scipy.optimize import linprog
+
+    fixed = {g: 0.0 for g in capacity}
+    for f, gs in coverers.items():
+        if f not in shared and len(gs) == 1:
+            fixed[gs[0]] += fields.get(f, 0.0)
+    pairs = [(f, g) for f in shared for g in coverers[f]]
+    n = len(pairs)  # variables: each pair's fraction, then t
+    groups = sorted({g for _, g in pairs})
+    a_ub, b_ub = [], []
+    for g in groups:  # load(g) - t x capacity(g) <= -fixed work(g)
+        row = [fields[f] if gg == g else 0.0 for f, gg in pairs] + [-capacity[g]]
+        a_ub.append(row)
+        b_ub.append(-fixed[g])
+    a_eq = [[1.0 if ff == f else 0.0 for ff, _ in pairs] + [0.0] for f in shared]
+    res = linprog(
+        [0.0] * n + [1.0],
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=a_eq,
+        b_eq=[1.0] * len(shared),
+        bounds=[(0, 1)] * n + [(0, None)],
+        method="highs",
+    )
+    if res.status != 0:  # a group with no capacity at all: split by nothing but coverage
+        for f, g in pairs:
+            has = [gg for gg in coverers[f] if capacity[gg] > 0] or coverers[f]
+            split[f, g] = 1.0 / len(has) if g in has else 0.0
+        return split
+    # The lowest highest ratio t* leaves the split of groups below t* open; among
+    # the splits reaching t*, take the one closest to sharing by capacity, so the
+    # answer is unique and, when nothing binds, proportional to staff.
+    t_star = float(res.x[n]) * (1 + 1e-9) + 1e-12
+    total_cap = {f: sum(capacity[g] for g in coverers[f]) for f in shared}
+    prop = [capacity[g] / total_cap[f] if total_cap[f] else 0.0 for f, g in pairs]
+    eye = [[1.0 if i == j else 0.0 for j in range(n)] for i in range(n)]
+    a_ub2 = [row[:n] + [0.0] * (2 * n) for row in a_ub]
+    b_ub2 = [b + t_star * capacity[g] for b, g in zip(b_ub, groups, strict=True)]
+    a_eq2 = [row[:n] + [0.0] * (2 * n) for row in a_eq]
+    a_eq2 += [eye[i] + [-x for x in eye[i]] + eye[i] for i in range(n)]  # y - d+ + d- = p
+    res2 = linprog(
+        [0.0] * n + [1.0] * (2 * n),
+        A_ub=a_ub2,
+        b_ub=b_ub2,
+        A_eq=a_eq2,
+        b_eq=[1.0] * len(shared) + prop,
+        bounds=[(0, 1)] * n + [(0, None)] * (2 * n),
+        method="highs",
+    )
+    x = res2.x[:n] if res2.status == 0 else res.x[:n]
+    for (f, g), value in zip(pairs, x, strict=True):
+        split[f, g] = float(value)
+    return split
+
+
+def pool_loads(
+    sc: Scenario, horizon: Horizon | None = None, *, shared_fields: bool = True
+) -> dict[str, PoolLoad]:
     """Work, availability and load ratio of every staff pool of ``sc``: each desk group,
     then ``back-office`` (dedicated staff) and ``postal-agents`` when the scenario
     has them. ``horizon`` (default: the scenario's) sets the learning-curve average
-    and the share of scheduled outages."""
+    and the share of scheduled outages. With ``shared_fields=False`` the work of a
+    field several desk groups cover is left out (each group's own work only: a floor
+    for its staff)."""
     h = horizon or sc.horizon
     open_minutes = sc.calendar.open_minutes_per_day
     shares = sc.channel_shares()  # after the online fallback
     mix = _channel_mix(sc)
     dedicated = sc.staff.back_office > 0
-    work = {d.name: _Work() for d in sc.staff.desks}
-    back_office, postal = _Work(), _Work()
+    slow = learning_factor(sc, h)
+    fields: dict[str, _FieldWork] = {}
+    bo_work = postal_work = 0.0
     postal_intake = sc.staff.postal_intake_minutes
     for p in sc.procedures:
         per_minute = {
@@ -230,58 +338,89 @@ def pool_loads(sc: Scenario, horizon: Horizon | None = None) -> dict[str, PoolLo
         done = processed_share(p)
         processing = p.processing_minutes.mean if p.processing_minutes else 0.0
         linked = sum(s.processing_minutes.mean for s in p.linked_steps if s.processing_minutes)
-        completing = sum(per_minute.values()) * done
         back_minutes = (
             per_minute["online"] * visits * p.intake_minutes.mean  # checks at the portal
-            + (per_minute["walk_in"] + per_minute["online"] + per_minute["postal"])
-            * done
-            * processing
-            + completing * linked
-        )
-        coverers = _coverers(sc, p)
-        for name, part in coverers:
-            w = work[name]
-            w.visits += per_minute["walk_in"] * visits * part
-            w.intake += per_minute["walk_in"] * visits * part * p.intake_minutes.mean
-            if not dedicated:
-                w.back += back_minutes * part
+            + sum(per_minute.values()) * done * (processing + linked)
+        ) * slow
+        fw = fields.setdefault(p.field, _FieldWork())
+        fw.visits += per_minute["walk_in"] * visits
+        fw.walk += per_minute["walk_in"] * visits * p.intake_minutes.mean * slow
         if dedicated:
-            back_office.back += back_minutes
+            bo_work += back_minutes
+        else:
+            fw.back += back_minutes
         intake = postal_intake.mean if postal_intake is not None else p.intake_minutes.mean
-        postal.postal += per_minute["postal"] * visits * intake
-    slow = learning_factor(sc, h)
-    absent = 1 - sc.staff.absence_share
-    desk_avail = _outage_availability(sc, "desks", h)
-    back_avail = _outage_availability(sc, "back_office", h)
-    out: dict[str, PoolLoad] = {}
+        postal_work += per_minute["postal"] * visits * intake
+    present = 1 - sc.staff.absence_share
+    desk_avail, desk_busy = _outage_factors(sc, "desks", h)
+    back_avail, back_busy = _outage_factors(sc, "back_office", h)
 
-    def load(name: str, kind: str, staff: int, w: _Work, present: float) -> PoolLoad:
-        walk, back = w.intake * slow, w.back * slow
-        effective = walk / desk_avail + back / back_avail if walk + back > 0 else 0.0
-        availability = present * ((walk + back) / effective if effective else 1.0)
+    def effective(walk: float, back: float) -> float:
+        """Staff-minutes of available time the work takes (0 availability: infinite)."""
+        total = 0.0
+        for work, avail in ((walk, desk_avail), (back, back_avail)):
+            if work > 0:
+                total += work / avail if avail > 0 else math.inf
+        return total
+
+    coverers = {f: [d.name for d in sc.staff.desks if f in d.fields] for f in fields}
+    capacity = {d.name: d.count * present for d in sc.staff.desks}
+    eff = {f: effective(fw.walk, fw.back) for f, fw in fields.items()}
+    finite = {f: (e if math.isfinite(e) else 1e12) for f, e in eff.items()}
+    if shared_fields:
+        split = _split_shared(finite, coverers, capacity)
+    else:
+        split = {(f, g): 1.0 for f, gs in coverers.items() if len(gs) == 1 for g in gs}
+
+    def load(
+        name: str,
+        kind: str,
+        staff: int,
+        visits: float,
+        walk: float,
+        back: float,
+        postal: float = 0.0,
+    ) -> PoolLoad:
         if kind == "postal":
-            availability = 1.0  # postal agents are the operators' staff: no absence modelled
+            availability = 1.0  # the operators' staff: no absence or outage modelled
+        else:
+            need = effective(walk, back)
+            availability = present * ((walk + back) / need if need else 1.0)
+            if not math.isfinite(need):
+                availability = 0.0
         return PoolLoad(
             pool=name,
             kind=kind,
             staff=staff,
             walk_in_erlangs=walk,
             back_office_erlangs=back,
-            postal_erlangs=w.postal,
+            postal_erlangs=postal,
             availability=availability,
             learning_factor=slow,
-            walk_in_per_minute=w.visits,
-            mean_intake_minutes=walk / w.visits if w.visits else 0.0,
+            walk_in_per_minute=visits,
+            mean_intake_minutes=walk / visits if visits else 0.0,
+            busy_factor=(
+                (walk * desk_busy + back * back_busy) / (walk + back) if walk + back else 1.0
+            ),
         )
 
+    out: dict[str, PoolLoad] = {}
     for d in sc.staff.desks:
-        out[d.name] = load(d.name, "desk", d.count, work[d.name], absent)
-    if dedicated:
-        out[BACK_OFFICE] = load(
-            BACK_OFFICE, "back-office", sc.staff.back_office, back_office, absent
+        parts = [(fields[f], split.get((f, d.name), 0.0)) for f in fields if d.name in coverers[f]]
+        out[d.name] = load(
+            d.name,
+            "desk",
+            d.count,
+            sum(fw.visits * x for fw, x in parts),
+            sum(fw.walk * x for fw, x in parts),
+            sum(fw.back * x for fw, x in parts),
         )
+    if dedicated:
+        out[BACK_OFFICE] = load(BACK_OFFICE, "back-office", sc.staff.back_office, 0, 0, bo_work)
     if sc.staff.postal_agents > 0:
-        out[POSTAL_AGENTS] = load(POSTAL_AGENTS, "postal", sc.staff.postal_agents, postal, 1.0)
+        out[POSTAL_AGENTS] = load(
+            POSTAL_AGENTS, "postal", sc.staff.postal_agents, 0, 0, 0, postal_work
+        )
     return out
 
 
@@ -342,5 +481,27 @@ def horizon_note(sc: Scenario) -> str | None:
         f"horizon {h.days} days (+{h.warmup_days} warm-up) is short for the steady state: "
         f"records take up to {s} working days to settle (longest deadline and time at other "
         f"agencies), so a growing backlog may not show yet; `pasc size` judges staffings "
-        f"on {steady_state_horizon(sc).days} days after a {s}-day warm-up"
+        f"on {steady_state_horizon(sc).days} days after a "
+        f"{steady_state_horizon(sc).warmup_days}-day warm-up"
     )
+
+
+#: Fewest day closes the backlog-growth slope is fitted on (the last ones when the
+#: measured horizon is shorter than the settling time).
+MIN_GROWTH_DAYS = 5
+
+
+def growth_window_start(sc: Scenario) -> int:
+    """First working day whose close counts in ``backlog_growth_per_day``: the first
+    measured day after the settling time (the center first fills up with the records
+    it normally holds), or the last ``MIN_GROWTH_DAYS`` measured days when the
+    horizon is too short for that (see :func:`growth_window_settled`)."""
+    total = sc.horizon.warmup_days + sc.horizon.days
+    start = max(sc.horizon.warmup_days, settling_days(sc))
+    return min(start, total - min(MIN_GROWTH_DAYS, sc.horizon.days))
+
+
+def growth_window_settled(sc: Scenario) -> bool:
+    """Does the growth slope start after the settling time? If not, the center may
+    still be filling up, and a positive slope does not show a growing backlog."""
+    return growth_window_start(sc) >= max(sc.horizon.warmup_days, settling_days(sc))

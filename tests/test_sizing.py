@@ -148,9 +148,27 @@ def test_back_office_load_counts_online_and_processing():
     expected = (
         land_walk * 0.9 * 60 + land_online * (55 / 3 + 0.9 * 60) + land_postal * 0.9 * 60
     ) / open_minutes
-    # certification is shared by both groups: half of its back-office work each
     copy = 90 * 0.3 * (0.6 * 0.98 * 5 + 0.3 * (6 + 0.98 * 5) + 0.1 * 0.98 * 5) / open_minutes
-    assert loads["land"].back_office_erlangs == pytest.approx(expected + copy / 2)
+    birth_checks = 90 * 0.3 * 0.4 * 10 / open_minutes  # online births, checked in the back
+    # certification is shared by both groups; land is already the busier one, so the
+    # balanced split (the model's routing by shortest wait) leaves all of it to one-stop
+    assert loads["land"].load_ratio > loads["one-stop"].load_ratio
+    assert loads["land"].back_office_erlangs == pytest.approx(expected)
+    assert loads["one-stop"].back_office_erlangs == pytest.approx(copy + birth_checks)
+    # and a land group twice as large takes its share of certification again
+    bigger = load_scenario(
+        busy_office_dict(
+            staff={
+                "desks": [
+                    {"name": "one-stop", "count": 1, "fields": ["civil-status", "certification"]},
+                    {"name": "land", "count": 6, "fields": ["land", "certification"]},
+                ]
+            }
+        )
+    )
+    both = pool_loads(bigger)
+    assert both["land"].back_office_erlangs > expected
+    assert both["land"].load_ratio == pytest.approx(both["one-stop"].load_ratio)
 
 
 def test_quota_table_for_three_classes():

@@ -88,6 +88,61 @@ def load(path: str):
         raise BadInput(exc.message()) from None
 
 
+def guard_run_size(
+    sc: Any,
+    replications: int,
+    *,
+    keep_records: bool,
+    workers: int,
+    max_memory_gb: float | None = None,
+    max_hours: float | None = None,
+    source: str = "",
+):
+    """The run's size estimate; bad input (exit 2, naming the keys) when it exceeds
+    the limits, before anything is simulated."""
+    from simulator.runsize import (
+        DEFAULT_MAX_HOURS,
+        DEFAULT_MAX_MEMORY_GB,
+        estimate_run,
+        limit_problems,
+    )
+
+    est = estimate_run(sc, replications, keep_records=keep_records, workers=workers)
+    problems = limit_problems(
+        est,
+        DEFAULT_MAX_MEMORY_GB if max_memory_gb is None else max_memory_gb,
+        DEFAULT_MAX_HOURS if max_hours is None else max_hours,
+    )
+    if problems:
+        raise BadInput(f"{source or sc.name}: {problems[0]}")
+    return est
+
+
+#: ``--dry-run``, ``--max-memory-gb``, ``--max-hours``: the run-size guard's options.
+def size_options(command: Callable) -> Callable:
+    for option in reversed(
+        (
+            click.option(
+                "--dry-run",
+                is_flag=True,
+                help="Print the estimated records, memory and time; run nothing.",
+            ),
+            click.option(
+                "--max-memory-gb",
+                type=click.FloatRange(min=0, min_open=True),
+                help="Refuse a run estimated above this memory (default 8).",
+            ),
+            click.option(
+                "--max-hours",
+                type=click.FloatRange(min=0, min_open=True),
+                help="Refuse a run estimated above this time (default 2).",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 def load_each(paths: Sequence[str]) -> tuple[list[tuple[str, Any]], list[str]]:
     """Load every file of a batch: ``(path, scenario)`` for the valid ones, and one
     message per invalid one, printed on stderr at once (the batch goes on; the

@@ -16,10 +16,12 @@ from simulator.cli.common import (
     fmt,
     fmt_interval,
     fmt_kpi,
+    guard_run_size,
     load,
     out_root,
     progress_bar,
     quiet_option,
+    size_options,
     workers_option,
 )
 from simulator.results.verdicts import KEEPS_UP, ONE_REPLICATION_NOTE, shown_verdict
@@ -92,6 +94,7 @@ def print_run(result, folder: Path | None) -> None:
 @click.option("--no-records", is_flag=True, help="Do not keep the per-record table.")
 @click.option("--strict", is_flag=True, help="Exit 1 when a target fails.")
 @quiet_option
+@size_options
 def run(
     scenario: str,
     replications: int | None,
@@ -102,12 +105,31 @@ def run(
     no_records: bool,
     strict: bool,
     quiet: bool,
+    dry_run: bool = False,
+    max_memory_gb: float | None = None,
+    max_hours: float | None = None,
 ) -> None:
-    """Run replications of SCENARIO, print KPIs and verdicts, write the run folder."""
+    """Run replications of SCENARIO, print KPIs and verdicts, write the run folder.
+
+    Before anything runs, the run's records, memory and time are estimated
+    (``--dry-run`` prints them); a run above the limits is refused."""
     import simulator
     from simulator.results.folder import write_run_folder
 
     sc = load(scenario)
+    reps = sc.replications if replications is None else replications
+    est = guard_run_size(
+        sc,
+        reps,
+        keep_records=not no_records,
+        workers=workers,
+        max_memory_gb=max_memory_gb,
+        max_hours=max_hours,
+        source=scenario,
+    )
+    if dry_run:
+        click.echo(f"{scenario}: {est.describe()} (estimate; nothing was run)")
+        return
     root = out_root(out, sc.name)
     with progress_bar(f"{sc.name}: replications", quiet or as_json) as progress:
         result = simulator.run(

@@ -44,7 +44,7 @@ from simulator.model.record import HANDOVER, ONLINE, POSTAL, WALK_IN, Record
 from simulator.model.recorder import Recorder
 from simulator.scenario.models import CHANNELS, Scenario
 from simulator.streams import RandomStreams
-from simulator.workload import settling_days
+from simulator.workload import growth_window_start
 
 EPSILON = 1e-9
 #: Working days of filings drawn at once (bounded memory, few numpy calls).
@@ -181,8 +181,9 @@ class Center:
         self._ids = itertools.count()
         # Records outside every queue: waiting for another agency, or for a
         # citizen to come back (supplement, or after leaving the queue). The
-        # value says whether the dossier is with the citizen for a supplement
-        # (its deadline restarts when it comes back: never overdue meanwhile).
+        # value says whether the dossier is with the citizen (a supplement, or a
+        # citizen who left the queue and comes back another day): its deadline
+        # restarts when it comes back, so it is never overdue meanwhile.
         self.outside: dict[Record, bool] = {}  # insertion-ordered: deterministic output
         self.conditions = WorkingConditions(self, scenario, streams)
 
@@ -706,7 +707,11 @@ class Center:
             self.recorder.queue_changed(self.env.now, -1)
             if rec.comes_back_after_abandon:
                 rec.comes_back_after_abandon = False  # comes back once at most
-                self.later(MINUTES_PER_DAY, rec, self._resubmitted, snap_to_open=True)  # next day
+                # Comes back the next working day; the deadline restarts then, so
+                # meanwhile the dossier is with the citizen (never overdue).
+                self.later(
+                    MINUTES_PER_DAY, rec, self._resubmitted, snap_to_open=True, with_citizen=True
+                )
             else:
                 self.recorder.record_abandoned(rec, self.env.now)
 
@@ -791,21 +796,6 @@ class Center:
         if not recorder.keep_records:
             return ReplicationOutput(kpis, None)
         return ReplicationOutput(kpis, recorder.rows, recorder.busy_log, self.daily)
-
-
-#: Fewest day closes the backlog-growth slope is fitted on (the last ones when the
-#: measured horizon is shorter than the settling time).
-MIN_GROWTH_DAYS = 5
-
-
-def growth_window_start(sc: Scenario) -> int:
-    """First working day whose close counts in ``backlog_growth_per_day``: the first
-    measured day after the settling time (the center fills up with the records it
-    normally holds first), or the last ``MIN_GROWTH_DAYS`` measured days when the
-    horizon is too short for that."""
-    total = sc.horizon.warmup_days + sc.horizon.days
-    start = max(sc.horizon.warmup_days, settling_days(sc))
-    return min(start, total - min(MIN_GROWTH_DAYS, sc.horizon.days))
 
 
 def simulate_replication(

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from simulator.scenario import Scenario, Target
-from simulator.workload import PoolLoad, overloaded, pool_loads
+from simulator.workload import PoolLoad, growth_window_settled, overloaded, pool_loads
 
 Verdict = Literal["pass", "fail", "inconclusive"]
 VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "inconclusive")
@@ -97,7 +97,9 @@ class KeepsUp:
     ``fail`` when a staff pool's work reaches its capacity (the work-load
     accounting of :mod:`simulator.workload`: no horizon can hide that), or
     when the whole interval of ``backlog_growth_per_day`` lies above the
-    tolerance (:func:`growth_tolerance`); ``pass`` when every pool is below
+    tolerance (:func:`growth_tolerance`) on days after the settling time (on
+    a horizon too short for that, the center may still be filling up, so
+    growth alone gives at most ``inconclusive``); ``pass`` when every pool is below
     capacity and the whole interval lies at or below the tolerance;
     ``inconclusive`` otherwise (more replications or a longer horizon would
     tell).
@@ -119,10 +121,13 @@ class KeepsUp:
         """One line: why the verdict is what it is."""
         if self.overloaded:
             return "over capacity: " + "; ".join(pl.describe() for pl in self.overloaded)
-        growth = (
-            f"backlog {'grows' if self.growth_mean > 0 else 'changes'} by "
-            f"{self.growth_mean:.2f} records a day"
-        )
+        if math.isnan(self.growth_mean):
+            growth = "backlog growth not measured"
+        else:
+            growth = (
+                f"backlog {'grows' if self.growth_mean > 0 else 'changes'} by "
+                f"{self.growth_mean:.2f} records a day"
+            )
         if not math.isnan(self.growth_low):
             growth += f" ({self.growth_low:.2f} to {self.growth_high:.2f})"
         growth += f", tolerance {self.tolerance:.2f}"
@@ -190,6 +195,8 @@ def keeps_up(sc: Scenario, summary: pd.DataFrame) -> KeepsUp:
         v: Verdict = "fail"
     else:
         v = verdict("<=", tol, low, high)
+        if v == "fail" and not growth_window_settled(sc):
+            v = "inconclusive"  # the center may still be filling up: no proof of growth
     return KeepsUp(
         v, mean, low, high, tol, loads, {name: kpi(f"utilization.{name}")[0] for name in loads}
     )
