@@ -17,6 +17,7 @@ from simulator.cli import main
 from simulator.results import folder as folder_module
 
 PASC = [sys.executable, "-m", "simulator.cli"]
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -131,3 +132,54 @@ def test_progress_lines_when_stderr_is_a_log(tmp_path, minimal_scenario_dict, wr
     assert "tiny: replications: 4/4 done" in proc.stderr
     quiet = subprocess.run([*cmd, "-q"], capture_output=True, text=True, env=env)
     assert "done" not in quiet.stderr
+
+
+# -- the size of a run, known before it starts ------------------------------------------
+
+
+def test_estimate_is_close_to_the_records_a_run_files(tiny, tmp_path):
+    import simulator
+    from simulator.runsize import estimate_run
+
+    sc = simulator.load_scenario(REPO / "scenarios" / "quang-nam-urban-ward.yaml")
+    est = estimate_run(sc, 5)
+    filed = simulator.run(sc, 5, records=False).kpis["records_filed"].sum()
+    # Poisson arrivals: 5 x 1,320 expected records (warm-up included in the estimate,
+    # not in records_filed: 2 of 22 days); the count's sd is about 1.3 % of 6,000,
+    # so 5 % is about 4 sd.
+    assert est.records_total * 20 / 22 == pytest.approx(filed, rel=0.05)
+
+
+def test_a_run_too_big_for_the_machine_is_refused_naming_the_keys(tmp_path, write_yaml):
+    path = write_yaml(
+        tmp_path,
+        "huge.yaml",
+        {
+            "extends": str(REPO / "scenarios" / "quang-nam-urban-ward.yaml"),
+            "name": "huge",
+            "demand": {"records_per_day": 1e9},
+        },
+    )
+    for command in (["run"], ["size"], ["run", "--no-records"]):
+        proc = subprocess.run(
+            [*PASC, *command, str(path), "--out", str(tmp_path / "o")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 2, (command, proc.stderr)
+        assert "demand.records_per_day" in proc.stderr and "horizon.days" in proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "o").exists()  # refused before any folder was made
+
+
+def test_dry_run_prints_the_estimate_and_runs_nothing(tiny, tmp_path):
+    res = CliRunner().invoke(main, ["run", str(tiny), "--dry-run", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert "records" in res.output and "GB" in res.output and "nothing was run" in res.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_limits_can_be_raised(tiny, tmp_path):
+    low = CliRunner().invoke(main, ["run", str(tiny), "--max-memory-gb", "0.01", "-q"])
+    assert low.exit_code == 2 and "--max-memory-gb" in low.output

@@ -13,6 +13,7 @@ from simulator.cli.common import (
     VERDICT_STYLE,
     BadInput,
     fmt,
+    guard_run_size,
     load,
     out_root,
     progress_bar,
@@ -139,6 +140,10 @@ def compare(
             "(use pasc run for a single scenario)"
         )
     loaded = [load(p) for p in scenarios]
+    for path, sc in zip(scenarios, loaded, strict=True):
+        guard_run_size(
+            sc, 1, keep_records=False, workers=workers, max_hours=float("inf"), source=path
+        )
     root = out_root(out, "compare")
     reps = replications or max(sc.replications for sc in loaded)
     if reps < 2:

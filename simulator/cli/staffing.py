@@ -16,6 +16,7 @@ from simulator.cli.common import (
     fmt,
     fmt_interval,
     fmt_kpi,
+    guard_run_size,
     load,
     load_each,
     out_root,
@@ -170,6 +171,18 @@ def size_cmd(
     from simulator.sizing import size
 
     sc = load(scenario)
+    from simulator.sizing import sizing_scenario
+
+    # Sizing keeps no records table; what must fit is each candidate's replications
+    # on the steady-state horizon (the time depends on how many candidates it takes).
+    guard_run_size(
+        sizing_scenario(sc, horizon_days),
+        1,
+        keep_records=False,
+        workers=workers,
+        max_hours=float("inf"),
+        source=scenario,
+    )
     root = out_root(out, sc.name)
     with progress_bar(f"{sc.name}: candidates", quiet or as_json) as progress:
         count = [0]

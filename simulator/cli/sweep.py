@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
@@ -10,6 +11,11 @@ import click
 from simulator.cli.common import VERDICT_STYLE, BadInput, fmt, out_root, progress_bar, quiet_option
 
 EXIT_INTERRUPTED = 130
+#: The backend went away mid-run (scheduler connection or every worker lost). The
+#: exit codes of ``simulator.cli.common`` have none for a failed run (1 is a failed
+#: target with --strict), so this is the generic failure code; the finished tasks
+#: are saved and the message says how to finish.
+EXIT_BACKEND_LOST = 1
 SHOWN_ROWS = 40
 
 
@@ -21,6 +27,31 @@ def _pairs(items: tuple[str, ...], option: str) -> dict[str, str]:
         key, value = item.split("=", 1)
         out[key.strip()] = value.strip()
     return out
+
+
+def resume_command(
+    folder: Path,
+    *,
+    backend: str | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    retries: int = 3,
+    plot_kpi: str | None = None,
+) -> str:
+    """The command that finishes the sweep in ``folder`` on the same backend: the
+    folder holds the plan, so only the options of where it runs are repeated."""
+    args = ["pasc", "sweep", "--resume", str(folder)]
+    if backend is not None:
+        args += ["--backend", backend]
+    if workers is not None:
+        args += ["--workers", str(workers)]
+    if scheduler is not None:
+        args += ["--scheduler", scheduler]
+    if retries != 3:
+        args += ["--retries", str(retries)]
+    if plot_kpi is not None:
+        args += ["--plot-kpi", plot_kpi]
+    return shlex.join(args)
 
 
 @click.command()
@@ -96,11 +127,11 @@ def sweep(
     One summary row per variant (each commune of a province is a variant):
     KPI means with 95% intervals, target verdicts and, with --size, the
     minimal staffing. Every finished task is saved at once in the run folder;
-    after an interruption, `pasc sweep --resume FOLDER` computes only what is
-    missing and gives the same table. The numbers do not depend on the
-    backend or the number of workers.
+    after an interruption, `pasc sweep --resume FOLDER` (or the first command
+    plus `--resume FOLDER`) computes only what is missing and gives the same
+    table. The numbers do not depend on the backend or the number of workers.
     """
-    from simulator.backends import BackendUnavailable, make_backend
+    from simulator.backends import BackendLost, BackendUnavailable, make_backend
     from simulator.scenario import ScenarioError
     from simulator.sweep import (
         SizeOptions,
@@ -115,8 +146,6 @@ def sweep(
     if (desks or max_staff) and not do_size:
         raise BadInput("--desk/--max-staff: expected --size too, found none")
     size = SizeOptions(tuple(desks), max_staff) if do_size else None
-    if resume and out:
-        raise BadInput(f"--out {out}: expected either --out (a new sweep) or --resume, found both")
 
     def plan_from_options():
         return plan_sweep(
@@ -143,6 +172,12 @@ def sweep(
             else:
                 plan = plan_from_options()
             store.check(plan)
+            if out and Path(out).resolve() != folder.resolve().parent.parent:
+                # The first command's --out is where FOLDER already is: nothing to say.
+                click.echo(
+                    f"pasc: sweep: --out {out} ignored: a resumed sweep writes into {folder}",
+                    err=True,
+                )
         else:
             if source is None:
                 raise BadInput("expected a SCENARIO or PROVINCE file, or --resume FOLDER")
@@ -183,23 +218,50 @@ def sweep(
         f"{' + sizing' if plan.size else ''} = {total} tasks; run folder {folder}",
         err=True,
     )
-    done_before = 0
+    finish = resume_command(
+        folder,
+        backend=backend,
+        workers=workers,
+        scheduler=scheduler,
+        retries=retries,
+        plot_kpi=plot_kpi,
+    )
+
+    def on_resume(saved) -> None:
+        click.echo(f"resuming: {len(saved.done)} of {saved.total} tasks already saved", err=True)
+        message = saved.unreadable_message()
+        if message:
+            click.echo(f"pasc: {message}", err=True)
+
+    def saved_count() -> int:
+        return len(SweepFolder(folder).done() & set(plan.task_names()))
+
     try:
         with runner, progress_bar(f"{plan.name}: tasks", quiet) as progress:
-            if resume:
-                done_before = len(SweepFolder(folder).done() & set(plan.task_names()))
-                click.echo(f"resuming: {done_before} of {total} tasks already saved", err=True)
             result = run_sweep(
-                plan, folder, runner, resume=bool(resume), plot_kpi=plot_kpi, progress=progress
+                plan,
+                folder,
+                runner,
+                resume=bool(resume),
+                plot_kpi=plot_kpi,
+                progress=progress,
+                on_resume=on_resume,
             )
     except KeyboardInterrupt:
-        saved = len(SweepFolder(folder).done())
         click.echo(
-            f"pasc: interrupted; {saved} of {total} tasks are saved in {folder}. "
-            f"Finish with: pasc sweep --resume {folder}",
+            f"pasc: interrupted; {saved_count()} of {total} tasks are saved in {folder}. "
+            f"Finish with: {finish}",
             err=True,
         )
         sys.exit(EXIT_INTERRUPTED)
+    except BackendLost as exc:
+        click.echo(
+            f"pasc: sweep: {exc}; {saved_count()} of {total} tasks are saved in {folder}. "
+            f"{'When the scheduler and its workers are back, f' if scheduler else 'F'}inish "
+            f"with: {finish}",
+            err=True,
+        )
+        sys.exit(EXIT_BACKEND_LOST)
     except BackendUnavailable as exc:
         raise BadInput(str(exc)) from None
     except SweepError as exc:
