@@ -21,7 +21,9 @@ Work is in *staff-minutes per open minute* (Erlangs): ``2.4`` means the work
 of 2.4 staff kept busy all the time the center is open. It is the standard
 work times multiplied by the mean learning-curve slow-down over the horizon,
 so it is what the pool's measured busy time should come to (utilization =
-work / staff). What a pool can do is its **capacity**: staff x availability,
+work / staff, stretched by outages that slow work down; on office hours a few
+per cent less, as a service still going at closing is overtime, not counted
+as open time). What a pool can do is its **capacity**: staff x availability,
 where availability is the share of open time a staff member can work: the
 part not absent, times the part not stopped (or slowed) by outages that
 affect that kind of work. The **load ratio** work / capacity must stay below
@@ -32,7 +34,11 @@ as served: an upper bound), records handed over on day one (a one-off, not a
 rate) and work done after closing (queued citizens are served late, but that
 overtime is not capacity a planner can count on). The work of a field covered
 by several desk groups goes where the model's routing sends it, to balance
-them: the split that minimises the highest load ratio among them.
+them: the split that minimises the highest load ratio among them. That is
+what decides whether they can keep up together; the model's routing (by
+shortest expected wait, and back-office work to the shortest backlog per
+staff member) balances less evenly, so their measured utilizations can differ
+from this split while their total agrees.
 """
 
 from __future__ import annotations
