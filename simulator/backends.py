@@ -30,16 +30,31 @@ Backends:
   the same task has the same key on every run) and ``retries``. When a worker
   dies, the scheduler reassigns its tasks to the remaining workers. Dask is
   imported only when this backend is used (``pip install "pasc[dask]"``).
+
+**Losing the backend.** When the backend itself goes away mid-run (the
+connection to the Dask scheduler is lost, no Dask worker is left, a local worker
+process dies), :meth:`Backend.run` raises :class:`BackendLost` with one sentence
+saying what happened, instead of Dask's own tracebacks. Every result yielded
+before stays valid: the caller has saved it and can finish the rest later.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    CancelledError,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -50,6 +65,12 @@ BACKENDS: tuple[BackendName, ...] = ("serial", "processes", "dask")
 #: Tasks in flight per worker: enough to keep every worker busy while results
 #: travel back, few enough that memory stays flat for any number of tasks.
 IN_FLIGHT_PER_WORKER = 4
+#: Dask: how often the result loop looks for new results (seconds) while none is ready,
+POLL_S = 0.02
+#: and how often it checks that the scheduler is connected and has workers.
+CHECK_EVERY_S = 1.0
+#: Dask: the longest wait for a client whose scheduler is gone to close.
+LOST_CLOSE_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -87,6 +108,16 @@ class Backend(Protocol):
 
 class BackendUnavailable(RuntimeError):
     """The backend cannot start: Dask not installed, scheduler unreachable, ..."""
+
+
+class BackendLost(RuntimeError):
+    """The backend went away in the middle of a run: the connection to the Dask
+    scheduler was lost, every Dask worker is gone, or a local worker process died.
+
+    The message is one sentence for the user (no Dask internals). Results already
+    yielded by :meth:`Backend.run` are valid; the tasks still in flight are not
+    finished and must be run again (a sweep's ``--resume`` does exactly that).
+    """
 
 
 class _ContextBackend:
@@ -128,9 +159,9 @@ class ProcessBackend(_ContextBackend):
     """Runs tasks on ``workers`` local processes (``concurrent.futures``).
 
     The pool starts on first use and stays open across :meth:`run` calls until
-    :meth:`close`. A worker process that dies breaks the pool (``BrokenProcessPool``):
-    fault tolerance is the Dask backend's job; here the finished tasks are
-    already saved and ``--resume`` picks up the rest.
+    :meth:`close`. A worker process that dies breaks the pool: :meth:`run` raises
+    :class:`BackendLost` (fault tolerance is the Dask backend's job; here the
+    finished tasks are already saved and ``--resume`` picks up the rest).
     """
 
     name = "processes"
@@ -156,7 +187,13 @@ class ProcessBackend(_ContextBackend):
                 # Yield in key order within a batch: cosmetic, the caller sorts anyway.
                 for future in sorted(finished, key=running.__getitem__):
                     key = running.pop(future)
-                    result = future.result()
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        self._broken()
+                        raise BackendLost(
+                            "a local worker process died (killed, or out of memory?)"
+                        ) from None
                     nxt = next(todo, None)
                     if nxt is not None:
                         running[pool.submit(_call, nxt)] = nxt.key
@@ -164,6 +201,12 @@ class ProcessBackend(_ContextBackend):
         finally:
             for future in running:
                 future.cancel()
+
+    def _broken(self) -> None:
+        """Drop a broken pool (the next :meth:`run` starts a new one)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -189,6 +232,27 @@ def _children_ignore_sigint() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+@contextmanager
+def _quiet_distributed_logs() -> Iterator[None]:
+    """Silence Dask's loggers (their tracebacks about a lost connection, a cancelled
+    reconnection...) while a lost backend is shut down: :class:`BackendLost` has
+    already said what happened, in one sentence."""
+    names = [
+        name
+        for name in ("distributed", *logging.root.manager.loggerDict)
+        if name == "distributed" or name.startswith(("distributed.", "tornado"))
+    ]
+    loggers = [logging.getLogger(name) for name in dict.fromkeys(names)]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
 def _import_distributed():
     try:
         import distributed
@@ -210,6 +274,10 @@ class DaskBackend(_ContextBackend):
     task that raised is retried, and a task lost with a killed worker is
     rescheduled on another one by the scheduler. Results are gathered as they
     complete (``distributed.as_completed``) and released at once.
+
+    A lost connection to the scheduler, a cluster left without any worker for
+    ``no_workers_timeout_s`` seconds (once it had one), or a task whose every
+    worker died (``KilledWorker``) ends :meth:`run` with :class:`BackendLost`.
     """
 
     name = "dask"
@@ -222,6 +290,7 @@ class DaskBackend(_ContextBackend):
         retries: int = 3,
         key_prefix: str = "pasc",
         connect_timeout_s: float = 30.0,
+        no_workers_timeout_s: float = 60.0,
     ):
         if (workers is None) == (scheduler is None):
             raise ValueError("expected exactly one of workers or scheduler")
@@ -236,6 +305,11 @@ class DaskBackend(_ContextBackend):
         self._client: Any = None
         self._generation = 0
         self.workers = workers or 1
+        self.no_workers_timeout_s = no_workers_timeout_s
+        self._lost = False  # the scheduler or every worker went away during run()
+        self._seen_workers = False
+        self._no_workers_since: float | None = None
+        self._last_check = 0.0
 
     @property
     def client(self) -> Any:
@@ -285,46 +359,126 @@ class DaskBackend(_ContextBackend):
         return self.client.submit(task.fn, *task.args, key=key, retries=self.retries)
 
     def run(self, tasks: Iterable[Task]) -> Iterator[tuple[str, Any]]:
+        """Yield ``(key, result)`` as tasks complete; raise :class:`BackendLost` when the
+        scheduler connection or every worker is lost (after yielding what did finish)."""
         distributed = _import_distributed()
+        client = self.client
         todo = iter(tasks)
         running: dict[str, tuple[Any, str]] = {}  # dask key -> (future, task key)
         window = max(self.workers, 1) * IN_FLIGHT_PER_WORKER
-        completed = distributed.as_completed(loop=self.client.loop)
+        completed = distributed.as_completed(loop=client.loop)
 
         def submit(task: Task) -> None:
             future = self._submit(task)
             running[future.key] = (future, task.key)
             completed.add(future)
 
-        for task in itertools.islice(todo, window):
-            submit(task)
         try:
-            for future in completed:
-                result = future.result()
-                _, key = running.pop(future.key)
-                future.release()
-                nxt = next(todo, None)
-                if nxt is not None:
-                    submit(nxt)
-                yield key, result
+            for task in itertools.islice(todo, window):
+                submit(task)
+            while not completed.is_empty():
+                batch = completed.next_batch(block=False)
+                if not batch:
+                    self._check_alive()
+                    time.sleep(POLL_S)
+                    continue
+                for future in batch:
+                    result = future.result()
+                    _, key = running.pop(future.key)
+                    future.release()
+                    nxt = next(todo, None)
+                    if nxt is not None:
+                        submit(nxt)
+                    yield key, result
+        except BackendLost:
+            self._lost = True
+            raise
+        except Exception as exc:
+            reason = self._lost_reason(exc)
+            if reason is None:
+                raise
+            self._lost = True
+            raise BackendLost(reason) from None
         finally:
-            # Stopped early (an error, Ctrl-C, a consumer that broke off): free the cluster.
-            if running and self._client is not None:
+            # Stopped early (an error, Ctrl-C, a consumer that broke off): free the
+            # cluster. A lost scheduler cannot be told anything: leave it.
+            if running and self._client is not None and not self._lost:
                 completed.clear()
                 self._client.cancel([f for f, _ in running.values()])
                 self._generation += 1
 
+    @property
+    def _where(self) -> str:
+        return f"at {self._scheduler}" if self._scheduler else "of the local cluster"
+
+    def _check_alive(self) -> None:
+        """While waiting for results (at most once per second): raise
+        :class:`BackendLost` when the client is no longer connected, or when the
+        cluster has had no worker for ``no_workers_timeout_s`` (only after a worker
+        was seen: workers may join a new scheduler after the sweep starts)."""
+        now = time.monotonic()
+        if now - self._last_check < CHECK_EVERY_S:
+            return
+        self._last_check = now
+        if self._client.status != "running":
+            raise BackendLost(f"lost the connection to the Dask scheduler {self._where}")
+        try:
+            n = int(self._client.scheduler_info(n_workers=0).get("n_workers", 0))
+        except (OSError, TimeoutError):
+            raise BackendLost(f"lost the connection to the Dask scheduler {self._where}") from None
+        if n > 0:
+            self._seen_workers, self._no_workers_since = True, None
+        elif self._seen_workers:
+            if self._no_workers_since is None:
+                self._no_workers_since = now
+            elif now - self._no_workers_since >= self.no_workers_timeout_s:
+                raise BackendLost(
+                    f"every Dask worker of the scheduler {self._where} is gone "
+                    f"(none for {self.no_workers_timeout_s:g} s)"
+                )
+
+    def _lost_reason(self, exc: BaseException) -> str | None:
+        """The user's sentence when ``exc`` means the cluster went away, else None
+        (a task's own error, raised again as it is)."""
+        from distributed.client import ClosedClientError, FutureCancelledError
+        from distributed.scheduler import KilledWorker
+
+        connected = self._client is not None and self._client.status == "running"
+        lost = f"lost the connection to the Dask scheduler {self._where}"
+        if isinstance(exc, FutureCancelledError) and exc.reason == "scheduler-connection-lost":
+            return lost
+        if isinstance(exc, KilledWorker):
+            task = str(exc.task).removeprefix(f"{self.key_prefix}-")
+            return (
+                f"Dask workers died while running the task {task} (each worker that "
+                f"ran it was lost: killed, or out of memory?)"
+            )
+        if isinstance(exc, ClosedClientError) or (
+            not connected and isinstance(exc, OSError | TimeoutError | CancelledError)
+        ):
+            return lost
+        return None
+
     def close(self) -> None:
-        if self._client is not None:
-            try:
-                self._client.close()
-            finally:
-                self._client = None
-        if self._cluster is not None:
-            try:
-                self._cluster.close()
-            finally:
-                self._cluster = None
+        # After a loss, Dask would log tracebacks about the dead connection while
+        # closing: BackendLost has said it already.
+        quiet = _quiet_distributed_logs() if self._lost else contextlib.nullcontext()
+        with quiet:
+            if self._client is not None:
+                try:
+                    if self._lost:
+                        with contextlib.suppress(Exception):
+                            self._client.close(timeout=LOST_CLOSE_TIMEOUT_S)
+                    else:
+                        self._client.close()
+                finally:
+                    self._client = None
+            if self._cluster is not None:
+                try:
+                    self._cluster.close()
+                finally:
+                    self._cluster = None
+        self._lost = False
 
     def describe(self) -> str:
         if self._scheduler is not None:
@@ -370,6 +524,7 @@ def make_backend(
 __all__ = [
     "BACKENDS",
     "Backend",
+    "BackendLost",
     "BackendUnavailable",
     "DaskBackend",
     "ProcessBackend",

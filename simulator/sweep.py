@@ -24,19 +24,26 @@ tasks anywhere, in any order.
     sweep.json     the spec: source, grid, seed, replications, sizing, and a hash of
                    every variant's resolved scenario (checked on resume)
     variants.csv   one row per variant: its overrides or commune columns
-    tasks/         one small JSON file per finished task, written at once, atomically
-                   (v00003-r0007.json: variant 3, replication 7; v00003-size.json)
+    tasks/         one small JSON file per finished task, written at once, atomically,
+                   with a checksum (v00003-r0007.json: variant 3, replication 7;
+                   v00003-size.json)
     kpis.csv       every replication's KPIs (variant, replication, kpi...)
     summary.csv    one row per variant: columns, verdicts, minimal staffing, KPI
                    mean / ci_low / ci_high
     sweep.png      a KPI against the swept value, with interval bands and targets
 
-**Resume and fault tolerance.** Each task file appears complete or not at all
-(written under a temporary name, then renamed), so an interrupted sweep
-loses only the tasks in flight: :func:`run_sweep` on the same folder skips
-every task whose file exists. The final tables are always built from the task
-files, sorted by (variant, replication), so a resumed run, a run on one
-process and a run on a Dask cluster of any size write identical numbers.
+**Resume and fault tolerance.** Each task file appears complete or not at all:
+it is written under a temporary name, flushed to the disk (``fsync``), renamed
+into place and its folder synced, so an interrupted sweep (Ctrl-C, a killed
+job, a power cut) loses only the tasks in flight. A task file holds
+``{"task", "result", "sha256"}``, the checksum being over the canonical JSON of
+the task and its result. :func:`run_sweep` on the same folder skips every task
+whose file reads back whole; a file that does not (empty, truncated, not JSON, a
+checksum that does not match) is set aside as ``<name>.json.unreadable``,
+reported and computed again. Files written before checksums existed (no
+``sha256``) are accepted when they parse. The final tables are always built
+from the task files, sorted by (variant, replication), so a resumed run, a run
+on one process and a run on a Dask cluster of any size write identical numbers.
 """
 
 from __future__ import annotations
@@ -46,7 +53,7 @@ import itertools
 import json
 import math
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -74,6 +81,18 @@ SPEC_FILE = "sweep.json"
 TASKS_DIR = "tasks"
 #: Keys of the spec that must match for a resume (the rest is information).
 SPEC_CHECKED = ("kind", "sets", "where", "seed", "replications", "size", "variants_sha256")
+#: The command-line option behind each checked key (named when a resume is refused).
+SPEC_OPTIONS = {
+    "kind": "SOURCE",
+    "sets": "--set",
+    "where": "--where",
+    "seed": "--seed",
+    "replications": "--replications",
+    "size": "--size/--desk/--max-staff",
+    "variants_sha256": "SOURCE",
+}
+#: Suffix given to a task file that does not read back (kept to look at, then recomputed).
+UNREADABLE_SUFFIX = ".unreadable"
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -466,12 +485,74 @@ def minimal_staffing(
 # -- the run folder ------------------------------------------------------------------------
 
 
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename inside ``folder`` durable, where the system allows it (POSIX: a
+    folder can be opened and synced; Windows cannot, and needs no such step)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse to sync a folder: the rename is still atomic
+        pass
+    finally:
+        os.close(fd)
+
+
 def write_text_atomically(path: Path, text: str) -> None:
-    """Write a whole file under a temporary name, then rename it into place: a reader
-    (or a resumed sweep) sees the old file or the complete new one, never half."""
+    """Write a whole file durably: under a temporary name, flushed and ``fsync``-ed,
+    renamed into place, then the folder synced. A reader (or a resumed sweep) sees
+    the old file or the complete new one, never half, even after a power cut."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+
+
+def canonical_json(data: Any) -> str:
+    """The one JSON text of ``data`` a checksum is taken over: sorted keys, no spaces."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def task_checksum(name: str, result: Any) -> str:
+    """sha256 of the canonical JSON of ``{"task": name, "result": result}``, taken over
+    the data as it reads back from JSON (tuples as lists), so writer and reader agree."""
+    payload = json.loads(json.dumps({"task": name, "result": result}))
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
+
+
+class UnreadableTask(SweepError):
+    """A task file that does not read back whole: empty, truncated, not JSON, the wrong
+    task, or a checksum that does not match its content."""
+
+
+@dataclass(frozen=True)
+class SavedTasks:
+    """What a resumed sweep finds in its ``tasks/`` folder: the tasks that read back
+    whole (skipped), and the files that did not (set aside and computed again)."""
+
+    done: frozenset[str]
+    unreadable: tuple[str, ...]  # relative to the run folder: "tasks/v00001-r0002.json"
+    total: int
+
+    def unreadable_message(self, shown: int = 5) -> str | None:
+        """One line naming the unreadable files, or None when every file read back."""
+        n = len(self.unreadable)
+        if not n:
+            return None
+        names = ", ".join(self.unreadable[:shown])
+        if n > shown:
+            names += f", ... {n - shown} more"
+        task, it = ("task", "it") if n == 1 else ("tasks", "them")
+        return f"sweep: {n} saved {task} unreadable ({names}), recomputing {it}"
 
 
 def new_sweep_folder(root: Path, name: str) -> Path:
@@ -524,7 +605,8 @@ class SweepFolder:
             write_text_atomically(self.path / "scenario.yaml", scenario_to_yaml(base))
 
     def check(self, plan: SweepPlan) -> None:
-        """Raise :class:`SweepError` when ``plan`` is not the sweep this folder holds."""
+        """Raise :class:`SweepError` when ``plan`` is not the sweep this folder holds,
+        naming the spec key and the command-line option that differ."""
         stored = self.read_spec()
         new = plan.spec()
         for key in SPEC_CHECKED:
@@ -536,8 +618,10 @@ class SweepFolder:
                         f"resolved variants, found different ones. Start a new sweep instead."
                     )
                 raise SweepError(
-                    f"{self.spec_file}: {key}: expected {json.dumps(stored.get(key))} "
-                    f"(as the sweep started), found {json.dumps(new.get(key))}"
+                    f"{self.spec_file}: {key}: expected {_spec_value(key, stored.get(key))} "
+                    f"(as the sweep started), found {_spec_value(key, new.get(key))}; "
+                    f"{SPEC_OPTIONS[key]} differs from the first run (give its options "
+                    f"again, or --resume {self.path} alone)"
                 )
 
     def done(self) -> set[str]:
@@ -559,13 +643,63 @@ class SweepFolder:
             p.unlink(missing_ok=True)
         return len(stale)
 
+    def task_file(self, name: str) -> Path:
+        return self.tasks_dir / f"{name}.json"
+
     def write_task(self, name: str, result: Any) -> None:
-        payload = {"task": name, "result": result}
-        write_text_atomically(self.tasks_dir / f"{name}.json", json.dumps(payload) + "\n")
+        """Save one task's result durably, with the checksum of its content."""
+        payload = {"task": name, "result": result, "sha256": task_checksum(name, result)}
+        write_text_atomically(self.task_file(name), json.dumps(payload) + "\n")
 
     def read_task(self, name: str) -> Any:
-        data = json.loads((self.tasks_dir / f"{name}.json").read_text(encoding="utf-8"))
+        """A saved task's result; :class:`UnreadableTask` (naming the file and what is
+        wrong) when the file does not read back whole. A file without ``sha256`` (a
+        sweep saved before checksums) is accepted when it parses."""
+        path = self.task_file(name)
+        where = f"{TASKS_DIR}/{path.name}"
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UnreadableTask(f"{where}: expected a saved task, found no file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UnreadableTask(f"{where}: expected a saved task, found {exc}") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            found = "an empty file" if not text.strip() else f"no JSON ({exc})"
+            raise UnreadableTask(f"{where}: expected a saved task, found {found}") from None
+        if not isinstance(data, dict) or "result" not in data or data.get("task") != name:
+            raise UnreadableTask(
+                f"{where}: expected the result of task {name}, found something else"
+            )
+        stored = data.get("sha256")
+        if stored is not None and stored != task_checksum(name, data["result"]):
+            raise UnreadableTask(
+                f"{where}: expected content matching its sha256, found a different one"
+            )
         return data["result"]
+
+    def scan(self, names: Iterable[str]) -> SavedTasks:
+        """Read back every saved task among ``names``; set aside (rename to
+        ``<name>.json.unreadable``) each file that does not read whole, so that it is
+        computed again and no count takes it for finished work."""
+        names = list(names)
+        done, unreadable = set(), []
+        present = self.done()
+        for name in names:
+            if name not in present:
+                continue
+            try:
+                self.read_task(name)
+            except UnreadableTask:
+                path = self.task_file(name)
+                unreadable.append(f"{TASKS_DIR}/{path.name}")
+                os.replace(path, path.with_name(path.name + UNREADABLE_SUFFIX))
+            else:
+                done.add(name)
+        if unreadable:
+            _fsync_folder(self.tasks_dir)
+        return SavedTasks(frozenset(done), tuple(unreadable), len(names))
 
 
 # -- tables --------------------------------------------------------------------------------
@@ -619,6 +753,24 @@ def summary_row(variant: Variant, kpis: list[dict[str, float]], sizing: Any = No
     return row
 
 
+def _spec_value(key: str, value: Any) -> str:
+    """A spec value as the user typed it: ``--set`` syntax for the grid, JSON otherwise."""
+    if value is None:
+        return "each scenario's own" if key in ("seed", "replications") else "none"
+    if key == "sets" and isinstance(value, list):
+        try:
+            axes = [Axis.from_json(a) for a in value]
+        except (KeyError, TypeError):
+            return json.dumps(value)
+        if not axes:
+            return "no --set"
+        return " ".join(
+            f"--set {','.join(a.paths)}=" + ",".join("/".join(map(str, v)) for v in a.values)
+            for a in axes
+        )
+    return json.dumps(value)
+
+
 def build_tables(plan: SweepPlan, folder: SweepFolder) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(summary, kpis)`` from the task files, sorted by (variant, replication)."""
     rows, kpi_rows = [], []
@@ -650,6 +802,8 @@ class SweepResult:
     computed: int
     skipped: int
     plot: Path | None = None
+    #: Task files found unreadable on resume (set aside and computed again).
+    unreadable: tuple[str, ...] = ()
 
 
 def run_sweep(
@@ -660,18 +814,27 @@ def run_sweep(
     resume: bool = False,
     plot_kpi: str | None = None,
     progress: ProgressCallback | None = None,
+    on_resume: Callable[[SavedTasks], None] | None = None,
 ) -> SweepResult:
     """Run (or finish) a sweep in ``folder`` and write its final tables.
 
     A new sweep needs an empty or missing folder; ``resume=True`` requires the
     folder's spec to match ``plan`` (:class:`SweepError` otherwise) and skips
-    every task whose file exists. Each result is written the moment it arrives.
+    every task whose file reads back whole; an unreadable one is set aside and
+    computed again. ``on_resume`` is told what was found before anything runs
+    (the command line prints it). Each result is written the moment it arrives.
+    If the backend goes away (:class:`~simulator.backends.BackendLost`), every
+    task finished until then is saved and the exception propagates.
     """
     folder = Path(folder)
     store = SweepFolder(folder)
+    saved = SavedTasks(frozenset(), (), len(plan.task_names()))
     if resume:
         store.check(plan)
         store.clean_partial()
+        saved = store.scan(plan.task_names())
+        if on_resume is not None:
+            on_resume(saved)
     else:
         if folder.exists() and any(folder.iterdir()):
             raise SweepError(
@@ -680,8 +843,8 @@ def run_sweep(
             )
         folder.mkdir(parents=True, exist_ok=True)
         store.start(plan)
-    done = store.done() & set(plan.task_names())
-    total = len(plan.task_names())
+    done = set(saved.done)
+    total = saved.total
     backend = backend or SerialBackend()
     count = len(done)
     if progress is not None:
@@ -697,7 +860,7 @@ def run_sweep(
     write_text_atomically(folder / "kpis.csv", kpis.to_csv(index=False))
     write_text_atomically(folder / "summary.csv", summary.to_csv(index=False))
     plot = plot_sweep(plan, summary, folder / "sweep.png", kpi=plot_kpi)
-    return SweepResult(plan, folder, summary, kpis, computed, len(done), plot)
+    return SweepResult(plan, folder, summary, kpis, computed, len(done), plot, saved.unreadable)
 
 
 # -- the plot ------------------------------------------------------------------------------
@@ -806,11 +969,13 @@ def plot_sweep(
 
 __all__ = [
     "Axis",
+    "SavedTasks",
     "SizeOptions",
     "SweepError",
     "SweepFolder",
     "SweepPlan",
     "SweepResult",
+    "UnreadableTask",
     "Variant",
     "build_tables",
     "grid_points",
@@ -824,5 +989,6 @@ __all__ = [
     "replication_kpis",
     "run_sweep",
     "summary_row",
+    "task_checksum",
     "variants_frame",
 ]

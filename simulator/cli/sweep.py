@@ -8,7 +8,15 @@ from pathlib import Path
 
 import click
 
-from simulator.cli.common import VERDICT_STYLE, BadInput, fmt, out_root, progress_bar, quiet_option
+from simulator.cli.common import (
+    VERDICT_STYLE,
+    BadInput,
+    fmt,
+    interrupt_exit_code,
+    out_root,
+    progress_bar,
+    quiet_option,
+)
 
 EXIT_INTERRUPTED = 130
 #: The backend went away mid-run (scheduler connection or every worker lost). The
@@ -247,13 +255,13 @@ def sweep(
                 progress=progress,
                 on_resume=on_resume,
             )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
         click.echo(
             f"pasc: interrupted; {saved_count()} of {total} tasks are saved in {folder}. "
             f"Finish with: {finish}",
             err=True,
         )
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(interrupt_exit_code(exc))
     except BackendLost as exc:
         click.echo(
             f"pasc: sweep: {exc}; {saved_count()} of {total} tasks are saved in {folder}. "
