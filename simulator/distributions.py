@@ -15,11 +15,13 @@ numbers).
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 NonNegative = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]
@@ -184,22 +186,112 @@ class Fixed(_Distribution):
         return np.full(size, self.value)
 
 
+def empirical_sha256(values: Sequence[float] | np.ndarray) -> str:
+    """The fingerprint of an empirical distribution's values, as ``sha256:`` records it.
+
+    SHA-256 of the values, in order, as little-endian 64-bit floats: the same
+    numbers give the same fingerprint whether they were written inline or read
+    from a CSV column.
+    """
+    return hashlib.sha256(np.asarray(values, dtype="<f8").tobytes()).hexdigest()
+
+
+class _ValuesArray:
+    """The values as a read-only array, kept beside the model (not part of equality)."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: np.ndarray):
+        self.array = array
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ValuesArray)  # the values field itself is compared
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class Empirical(_Distribution):
-    """Resampling of observed times (e.g. a week of stopwatch measurements)."""
+    """Resampling of observed times (e.g. a week of stopwatch measurements).
+
+    A scenario file gives the values inline (``values: [4.5, 6, ...]``) or as a
+    column of a CSV file (``file: times.csv, column: minutes``, relative to the
+    scenario file). This model never reads files: the scenario loader reads the
+    column into ``values`` and leaves ``file`` and ``column`` as a record of
+    where they came from. ``sha256`` (of the values as little-endian 64-bit
+    floats) pins them: a scenario written back with a file reference refuses a
+    file that changed.
+    """
 
     dist: Literal["empirical"]
-    values: Annotated[list[NonNegative], Field(min_length=1)]
+    values: Annotated[list[NonNegative], Field(min_length=1)] | None = Field(
+        default=None, description="Observed times; or give file and column instead."
+    )
+    file: str | None = Field(
+        default=None,
+        description="CSV file (relative to the scenario file) whose column holds the values.",
+    )
+    column: str | None = Field(
+        default=None, description="The CSV column with the values (optional if it is the only one)."
+    )
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = Field(
+        default=None,
+        description="Fingerprint of the values; loading refuses different values.",
+    )
+    _cache: _ValuesArray | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _has_values(self) -> Empirical:
+        if self.values is None:
+            if self.file is not None:
+                raise ValueError(
+                    f"expected the values of {self.file} read by the scenario loader "
+                    f"(load_scenario), found none"
+                )
+            raise ValueError("expected values, or file and column, found neither")
+        array = np.asarray(self.values, dtype=float)
+        array.setflags(write=False)
+        if self.sha256 is not None:
+            found = empirical_sha256(array)
+            if found != self.sha256:
+                where = (
+                    f"column {self.column!r} of {self.file}"
+                    if self.file is not None
+                    else "the values"
+                )
+                raise ValueError(
+                    f"expected values with sha256 {self.sha256[:12]}..., found different values "
+                    f"in {where} (sha256 {found[:12]}...): the data changed since this "
+                    f"scenario was written"
+                )
+        self._cache = _ValuesArray(array)
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the values are: ``file``, ``column`` and ``sha256`` only say where
+        they came from (a run folder may store them inline or as a file reference)."""
+        if not isinstance(other, Empirical):
+            return NotImplemented
+        return self.values == other.values
+
+    __hash__ = None  # type: ignore[assignment]  # a list of values is not hashable
+
+    @property
+    def array(self) -> np.ndarray:
+        """The values as a read-only float array (converted once, not per draw)."""
+        if self._cache is None:  # built without validation (model_construct)
+            self._cache = _ValuesArray(np.asarray(self.values, dtype=float))
+        return self._cache.array
 
     @property
     def mean(self) -> float:
-        return float(np.mean(self.values))
+        return float(np.mean(self.array))
 
     @property
     def variance(self) -> float:
-        return float(np.var(self.values))
+        return float(np.var(self.array))
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        return rng.choice(np.asarray(self.values, dtype=float), size)
+        return rng.choice(self.array, size)
 
 
 Distribution = Annotated[

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import typing
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,24 @@ class ScenarioError(ValueError):
         if len(self.problems) > limit:
             lines.append(f"{self.file}: ... and {len(self.problems) - limit} more problems")
         return "\n".join(lines)
+
+
+def repeats(values: Iterable[Hashable | None]) -> list[tuple[int, int]]:
+    """``(position, first position)`` of every value seen before; ``None`` is skipped.
+
+    What a duplicate message needs: ``procedures.3.id: expected unique
+    procedure ids, found 'birth' also at procedures.0.id`` names both places.
+    """
+    first: dict[Hashable, int] = {}
+    out: list[tuple[int, int]] = []
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        if value in first:
+            out.append((i, first[value]))
+        else:
+            first[value] = i
+    return out
 
 
 def key_path(loc: tuple[Any, ...]) -> str:

@@ -16,7 +16,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from simulator.distributions import Distribution, Fixed
 
@@ -46,6 +53,10 @@ OFFICE_DEFAULT_PROFILE: dict[int, float] = {
     15: 1.0,
     16: 0.6,
 }
+
+#: Validation context key: set when the caller has already reported duplicate
+#: names with their key paths (the scenario loader does), so the models skip it.
+DUPLICATES_CHECKED = "duplicates_checked"
 
 _SESSION = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 SHARE_TOLERANCE = 1e-6
@@ -355,11 +366,19 @@ class Staff(_Model):
 
     @field_validator("desks")
     @classmethod
-    def _unique_names(cls, desks: list[Desk]) -> list[Desk]:
-        names = [d.name for d in desks]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"expected unique desk names, found {', '.join(dup)} twice")
+    def _unique_names(cls, desks: list[Desk], info: ValidationInfo) -> list[Desk]:
+        # The scenario loader reports duplicates itself (reading the mapping as
+        # written, so also when a desk has other mistakes); it says so in the context.
+        if (info.context or {}).get(DUPLICATES_CHECKED):
+            return desks
+        first: dict[str, int] = {}
+        for i, d in enumerate(desks):
+            if d.name in first:
+                raise ValueError(
+                    f"expected unique desk names, found {d.name!r} at desks.{i}.name, "
+                    f"also at desks.{first[d.name]}.name"
+                )
+            first[d.name] = i
         return desks
 
     @property

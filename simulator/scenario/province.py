@@ -19,8 +19,9 @@ base scenario (by class) with its own name, demand and staffing::
          staff: {civil-status: 3, business-land: 4}, neighbours: [dien-ban]}
       - {id: dien-ban, name: Điện Bàn, class: rural, population: 40000}
 
-As a CSV table (``communes: communes.csv``, UTF-8, header row) the columns are
-``id, name, class, records_per_day`` or ``population``, then optionally
+As a CSV table (``communes: communes.csv``, header row; UTF-8, or UTF-16 with a
+byte-order mark) the columns are ``id, name, class, records_per_day`` or
+``population``, then optionally
 ``staff.<desk group>`` (and ``staff.back_office``, ``staff.postal_agents``),
 ``neighbours`` (ids separated by ``;``), ``province``, ``lat``, ``lon`` and
 ``notes``. A blank cell keeps the base scenario's value. Unknown columns are
@@ -50,6 +51,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import math
 import re
 from collections.abc import Mapping
@@ -57,10 +59,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from simulator.scenario.errors import Problem, ScenarioError
-from simulator.scenario.loader import load_scenario, read_yaml_mapping, scenario_to_dict
+from simulator.scenario.errors import Problem, ScenarioError, repeats
+from simulator.scenario.loader import (
+    load_scenario,
+    parse_yaml,
+    read_text_file,
+    read_yaml_mapping,
+    scenario_to_dict,
+)
 from simulator.scenario.models import COMMUNE_CLASSES, Scenario
 
 #: Records a year per 1,000 inhabitants when a commune gives population, not demand.
@@ -141,11 +147,30 @@ class Province:
         raise KeyError(commune_id)
 
 
+#: A line that may start the top-level key ``communes`` (block style, maybe quoted).
+_COMMUNES_LINE = re.compile(r"""^["']?communes["']?\s*:""", re.MULTILINE)
+
+
 def is_province_file(path: str | Path) -> bool:
-    """True when ``path`` is a YAML mapping with a ``communes`` key (a province file)."""
+    """True when ``path`` is a YAML mapping with a ``communes`` key (a province file).
+
+    Read as the loaders read (any encoding :func:`decode_text` accepts). A file
+    without a line starting ``communes:`` (and not written as one flow
+    mapping) is answered without parsing it, which matters for a scenario with
+    a long inline ``empirical`` list.
+    """
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        text = read_text_file(Path(path))
+    except ScenarioError:
+        return False
+    body = "\n".join(
+        line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    )
+    if not _COMMUNES_LINE.search(text) and not body.lstrip().startswith("{"):
+        return False
+    try:
+        data = parse_yaml(text, path)
+    except ScenarioError:
         return False
     return isinstance(data, dict) and "communes" in data
 
@@ -298,15 +323,8 @@ class _Row:
 
 
 def _read_csv(table: Path) -> list[_Row]:
-    try:
-        handle = table.open(encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise ScenarioError(
-            table, [Problem("", "expected a CSV table of communes, found no such file")]
-        ) from None
-    except OSError as exc:
-        raise ScenarioError(table, [Problem("", f"cannot read the file: {exc.strerror}")]) from None
-    with handle:
+    text = read_text_file(table, "a CSV table of communes")  # UTF-8 or UTF-16, see decode_text
+    with io.StringIO(text, newline="") as handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
         problems = []
@@ -382,22 +400,25 @@ def _build_communes(
 ) -> tuple[list[ProvinceCommune], list[Problem]]:
     problems: list[Problem] = []
     communes: list[ProvinceCommune] = []
-    seen: dict[str, str] = {}
-    all_ids = {str(r.cells.get("id")).strip() for r in rows if not _blank(r.cells.get("id"))}
-    for row in rows:
+    ids = [None if _blank(r.cells.get("id")) else str(r.cells["id"]).strip() for r in rows]
+    all_ids = {i for i in ids if i is not None}
+    # A repeated id is reported with both positions, whatever else the rows hold.
+    first_at = dict(repeats(ids))
+    for i, row in enumerate(rows):
         if len(problems) >= MAX_PROBLEMS:
             break
         report = _RowProblems(row, inline, problems)
-        commune = _parse_row(row, base_raw, rate, all_ids, report)
-        if commune is None:
-            continue
-        if commune.id in seen:
+        if i in first_at:
+            other = rows[first_at[i]].where
             report.add(
-                "id", f"expected a unique id, found {commune.id!r} again ({seen[commune.id]})"
+                "id",
+                f"expected a unique id for each commune, found {ids[i]!r} also at "
+                + (f"{other}.id" if inline else f"{other}, column id"),
             )
             continue
-        seen[commune.id] = row.where
-        communes.append(commune)
+        commune = _parse_row(row, base_raw, rate, all_ids, report)
+        if commune is not None:
+            communes.append(commune)
     return communes, problems
 
 
