@@ -347,3 +347,25 @@ def test_vietnam_province_file_is_valid_and_labelled_synthetic():
     assert first.horizon.days == 250 and first.replications == 10
     assert any("synthetic" in s for s in province.source)
     assert "synthetic" in (NATIONAL / "README.md").read_text(encoding="utf-8").lower()
+
+
+def test_population_demand_uses_the_calendars_working_days(tmp_path, write_yaml):
+    # A six-day week (Saturday mornings open) has 300 working days a year, not 250:
+    # the same annual demand spread over more days.
+    six = write_yaml(
+        tmp_path,
+        "six-day.yaml",
+        {
+            "extends": str(Path(BASES["urban"]).resolve()),
+            "calendar": {"weekdays": ["mon", "tue", "wed", "thu", "fri", "sat"]},
+        },
+    )
+    data = province_dict(bases={**BASES, "urban": str(six)})
+    for c in data["communes"]:
+        c["class"] = "urban"
+    province = load_province(write_yaml(tmp_path, "p.yaml", data))
+    commune = province.commune("dien-ban")
+    assert commune.scenario.calendar.days_per_year == 300
+    assert commune.records_per_day == pytest.approx(
+        40000 / 1000 * DEFAULT_RECORDS_PER_1000_PER_YEAR / 300
+    )

@@ -67,7 +67,7 @@ from simulator.scenario.loader import (
     read_yaml_mapping,
     scenario_to_dict,
 )
-from simulator.scenario.models import COMMUNE_CLASSES, Scenario
+from simulator.scenario.models import COMMUNE_CLASSES, Calendar, Scenario
 
 #: Records a year per 1,000 inhabitants when a commune gives population, not demand.
 #: An assumption derived from [HANOI] (see the module docstring).
@@ -570,11 +570,15 @@ def _parse_row(
 
 
 def _days_per_year(raw: Mapping[str, Any]) -> int:
-    calendar = raw.get("calendar") or {}
-    explicit = calendar.get("working_days_per_year")
-    if explicit:
-        return int(explicit)
-    return 365 if calendar.get("type") == "continuous" else 250
+    """Working days a year of the communes' calendar: the calendar's own rule
+    (:attr:`Calendar.days_per_year`: 50 weeks of its weekdays, 300 for six), so
+    demand from population and records per staff-year agree."""
+    from pydantic import ValidationError
+
+    try:
+        return Calendar.model_validate(raw.get("calendar") or {}).days_per_year
+    except ValidationError:  # reported with its key path when the communes are validated
+        return Calendar().days_per_year
 
 
 __all__ = [
