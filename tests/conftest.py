@@ -67,3 +67,21 @@ def minimal_scenario_dict():
 def write_yaml():
     """Helper: ``write_yaml(folder, name, data) -> Path``."""
     return _write_yaml
+
+
+@pytest.fixture
+def sweep_tiny_file(tmp_path, write_yaml) -> Path:
+    """The fast two-day scenario with a wait target, so verdicts vary across a sweep grid."""
+    data = _minimal_scenario_dict()
+    data["targets"] = [{"kpi": "wait_minutes.p90", "max": 20}]
+    return write_yaml(tmp_path, "tiny.yaml", data)
+
+
+@pytest.fixture
+def sweep_slow_file(tmp_path, write_yaml) -> Path:
+    """The same center over 1,000 days: about 0.3 s per replication, long enough for a
+    sweep to be interrupted (a process killed, a scheduler closed) with tasks in flight."""
+    data = _minimal_scenario_dict()
+    data["name"] = "slow"
+    data["horizon"]["days"] = 1000
+    return write_yaml(tmp_path, "slow.yaml", data)

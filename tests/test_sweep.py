@@ -50,21 +50,13 @@ GRID = ["staff.desks.alpha.count=1,2", "demand.records_per_day=30,45"]
 
 
 @pytest.fixture
-def tiny(tmp_path, minimal_scenario_dict, write_yaml) -> Path:
-    """The fast scenario with a wait target (so verdicts vary across the grid)."""
-    data = minimal_scenario_dict()
-    data["targets"] = [{"kpi": "wait_minutes.p90", "max": 20}]
-    return write_yaml(tmp_path, "tiny.yaml", data)
+def tiny(sweep_tiny_file) -> Path:
+    return sweep_tiny_file
 
 
 @pytest.fixture
-def slow(tmp_path, minimal_scenario_dict, write_yaml) -> Path:
-    """The same center over 1,000 days: about 0.3 s per replication, long enough to
-    kill a process while tasks are in flight."""
-    data = minimal_scenario_dict()
-    data["name"] = "slow"
-    data["horizon"]["days"] = 1000
-    return write_yaml(tmp_path, "slow.yaml", data)
+def slow(sweep_slow_file) -> Path:
+    return sweep_slow_file
 
 
 class Processes:

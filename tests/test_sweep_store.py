@@ -39,21 +39,13 @@ SETS = [arg for s in GRID for arg in ("--set", s)]
 
 
 @pytest.fixture
-def tiny(tmp_path, minimal_scenario_dict, write_yaml) -> Path:
-    """The fast two-day scenario with a wait target (verdicts vary across the grid)."""
-    data = minimal_scenario_dict()
-    data["targets"] = [{"kpi": "wait_minutes.p90", "max": 20}]
-    return write_yaml(tmp_path, "tiny.yaml", data)
+def tiny(sweep_tiny_file) -> Path:
+    return sweep_tiny_file
 
 
 @pytest.fixture
-def slow(tmp_path, minimal_scenario_dict, write_yaml) -> Path:
-    """1,000 days: about 0.3 s per replication, so a sweep is still running when the
-    scheduler is closed."""
-    data = minimal_scenario_dict()
-    data["name"] = "slow"
-    data["horizon"]["days"] = 1000
-    return write_yaml(tmp_path, "slow.yaml", data)
+def slow(sweep_slow_file) -> Path:
+    return sweep_slow_file
 
 
 def invoke(args: list[Any]) -> Any:
