@@ -47,7 +47,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from simulator.scenario.models import CHANNELS, Horizon, Procedure, Scenario
+from simulator.scenario.channels import CHANNEL_KINDS
+from simulator.scenario.models import Horizon, Procedure, Scenario
 
 MINUTES_PER_DAY = 1440  # a model day, as in simulator.model.calendar
 BACK_OFFICE = "back-office"
@@ -69,6 +70,7 @@ class PoolLoad:
     back_office_erlangs: float  # online checks, processing, linked-step work
     postal_erlangs: float  # postal intake
     availability: float  # share of a staff member's open time available for this work
+    record_share: float  # share of open time not taken by other duties (staff.availability)
     learning_factor: float  # mean slow-down of desk and processing times over the horizon
     walk_in_per_minute: float = 0.0  # walk-in visits per open minute (Erlang C input)
     mean_intake_minutes: float = 0.0  # mean desk time per visit, slow-down included
@@ -93,14 +95,15 @@ class PoolLoad:
 
     @property
     def expected_utilization(self) -> float:
-        """Busy share of staff time while open, when the pool keeps up: work / staff,
-        stretched by outages that slow the work down rather than stop it."""
+        """Busy share of the staff's time for records while open, when the pool keeps
+        up: work / (staff x record share), stretched by outages that slow the work
+        down rather than stop it."""
         if not self.staff:
             return math.nan
         return (
             (self.walk_in_erlangs + self.back_office_erlangs) * self.busy_factor
             + self.postal_erlangs
-        ) / self.staff
+        ) / (self.staff * self.record_share)
 
     @property
     def keeps_up(self) -> bool:
@@ -119,7 +122,7 @@ class PoolLoad:
             )
         n = math.floor(work / self.availability + 1e-9) + 1  # strictly above the work
         if max_utilization < 1:
-            n = max(n, math.ceil(work / max_utilization - 1e-9))
+            n = max(n, math.ceil(work / (max_utilization * self.record_share) - 1e-9))
         return max(1, n)
 
     def describe(self) -> str:
@@ -149,6 +152,7 @@ class PoolLoad:
             "keeps_up": self.keeps_up,
             "learning_factor": self.learning_factor,
             "busy_factor": self.busy_factor,
+            "record_share": self.record_share,
             "walk_in_per_minute": self.walk_in_per_minute,
             "mean_intake_minutes": self.mean_intake_minutes,
         }
@@ -234,10 +238,14 @@ class _FieldWork:
     back: float = 0.0  # back-office work, when desk groups do it
 
 
+def _taken_in(channel: str, pool: str) -> bool:
+    return CHANNEL_KINDS[channel].taken_in_by == pool
+
+
 def _channel_mix(sc: Scenario) -> dict[str, dict[str, float]]:
     """Channel -> procedure id -> share of that channel's records."""
     out: dict[str, dict[str, float]] = {}
-    for ch in CHANNELS:
+    for ch in CHANNEL_KINDS:
         allowed = [p for p in sc.procedures if p.channels is None or ch in p.channels]
         norm = sum(p.share for p in allowed)
         out[ch] = {p.id: (p.share / norm if norm else 0.0) for p in allowed}
@@ -338,25 +346,29 @@ def pool_loads(
     for p in sc.procedures:
         per_minute = {
             ch: sc.demand.records_per_day * shares[ch] * mix[ch].get(p.id, 0.0) / open_minutes
-            for ch in CHANNELS
+            for ch in CHANNEL_KINDS
         }
+        # Who takes each channel's records in (the channels' declarations).
+        at_desk = sum(per_minute[ch] for ch in CHANNEL_KINDS if _taken_in(ch, "desk"))
+        checked = sum(per_minute[ch] for ch in CHANNEL_KINDS if _taken_in(ch, "back_office"))
+        by_post = sum(per_minute[ch] for ch in CHANNEL_KINDS if _taken_in(ch, "postal_agents"))
         visits = submissions_per_record(p)
         done = processed_share(p)
         processing = p.processing_minutes.mean if p.processing_minutes else 0.0
         linked = sum(s.processing_minutes.mean for s in p.linked_steps if s.processing_minutes)
         back_minutes = (
-            per_minute["online"] * visits * p.intake_minutes.mean  # checks at the portal
+            checked * visits * p.intake_minutes.mean  # checks of portal dossiers
             + sum(per_minute.values()) * done * (processing + linked)
         ) * slow
         fw = fields.setdefault(p.field, _FieldWork())
-        fw.visits += per_minute["walk_in"] * visits
-        fw.walk += per_minute["walk_in"] * visits * p.intake_minutes.mean * slow
+        fw.visits += at_desk * visits
+        fw.walk += at_desk * visits * p.intake_minutes.mean * slow
         if dedicated:
             bo_work += back_minutes
         else:
             fw.back += back_minutes
         intake = postal_intake.mean if postal_intake is not None else p.intake_minutes.mean
-        postal_work += per_minute["postal"] * visits * intake
+        postal_work += by_post * visits * intake
     present = 1 - sc.staff.absence_share
     desk_avail, desk_busy = _outage_factors(sc, "desks", h)
     back_avail, back_busy = _outage_factors(sc, "back_office", h)
@@ -387,11 +399,12 @@ def pool_loads(
         back: float,
         postal: float = 0.0,
     ) -> PoolLoad:
+        share = sc.staff.availability_of(name)  # open time for records (other duties)
         if kind == "postal":
             availability = 1.0  # the operators' staff: no absence or outage modelled
         else:
             need = effective(walk, back)
-            availability = present * ((walk + back) / need if need else 1.0)
+            availability = present * share * ((walk + back) / need if need else 1.0)
             if not math.isfinite(need):
                 availability = 0.0
         return PoolLoad(
@@ -402,6 +415,7 @@ def pool_loads(
             back_office_erlangs=back,
             postal_erlangs=postal,
             availability=availability,
+            record_share=share,
             learning_factor=slow,
             walk_in_per_minute=visits,
             mean_intake_minutes=walk / visits if visits else 0.0,
@@ -456,6 +470,8 @@ def settling_days(sc: Scenario) -> int:
         longest = max(longest, p.deadline_working_days + outside)
     if sc.demand.return_after_abandon_share > 0:
         longest += 1
+    if sc.sign_off is not None:  # up to a day to the next round, longer when the signer is away
+        longest += 1 / (1 - sc.sign_off.absence_share)
     return math.ceil(longest - 1e-9) + 1
 
 

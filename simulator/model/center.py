@@ -12,11 +12,18 @@ Processes, in the words of the domain:
   records of its group (earliest deadline first). Service is non-preemptive.
 * ``back_office_staff``: dedicated processing staff, when the scenario has them.
 * ``postal_agent``: takes in postal records and hands them to processing.
+* :meth:`Center.hand_on`: the record's route, the one place that decides where a
+  record goes when a staff member is done with it (rejected, back to the
+  citizen for a supplement, to processing, to another agency, to the
+  leadership's signature, resolved). Channels (:mod:`simulator.scenario.channels`)
+  say who takes a record in; procedures say what happens after.
 * ``opening_hours``: opens and closes the sessions; arrivals only happen while
   open, citizens queued at closing are still served, back-office work pauses
   at closing and resumes at the next opening.
 * the working conditions of :mod:`simulator.model.conditions`: absences, the
-  new-staff learning curve and outages.
+  new-staff learning curve, outages and other duties; the signing rounds of
+  :mod:`simulator.model.signoff`. Staff pools (:mod:`simulator.model.pools`)
+  own their queues and their busy-time accounting.
 
 There is no process per citizen: staff pull from queues, arrivals come from
 one generator per channel and statistics accumulate as they happen, which is
@@ -28,92 +35,28 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections import deque
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, PENDING
 
 from simulator.model.calendar import MINUTES_PER_DAY, OpeningHours
 from simulator.model.conditions import WorkingConditions
 from simulator.model.demand import FilingGenerator, effective_channel_shares
-from simulator.model.record import HANDOVER, ONLINE, POSTAL, WALK_IN, Record
+from simulator.model.pools import Call, StaffPool
+from simulator.model.record import Record
 from simulator.model.recorder import Recorder
-from simulator.scenario.models import CHANNELS, Scenario
+from simulator.model.signoff import SignOffRounds
+from simulator.scenario.channels import CHANNEL_KINDS, HANDOVER, ChannelKind
+from simulator.scenario.models import Scenario
 from simulator.streams import RandomStreams
 from simulator.workload import growth_window_start
 
 EPSILON = 1e-9
 #: Working days of filings drawn at once (bounded memory, few numpy calls).
 BLOCK_DAYS = 20
-
-
-class StaffPool:
-    """Staff with the same job: a desk group, the back office or the postal agents."""
-
-    def __init__(self, name: str, count: int):
-        self.name = name
-        self.count = count
-        self.present = count  # staff at work today (absences lower it)
-        self.priority_queue: deque[Record] = deque()  # walk-ins served first
-        self.queue: deque[Record] = deque()  # everyone else, first come first served
-        # Back office: earliest due first, then first filed.
-        self.backlog: list[tuple[float, float, int, Record]] = []
-        self.idle: list[Call] = []  # staff waiting for work, last idle first
-        self.busy = 0  # staff currently working (desk or back office)
-        self.busy_minutes = 0.0  # measured busy time while open
-        self.in_hand: dict[int, Record] = {}
-        self.processes: list[simpy.Process] = []
-        # Desk staff doing back-office work who would put it down for a walk-in,
-        # with the times the current stretch of it started and will end.
-        self.interruptible: dict[int, tuple[simpy.Process, float, float]] = {}
-        self.chunk_start: dict[int, float] = {}
-
-    def waiting(self) -> int:
-        return len(self.priority_queue) + len(self.queue)
-
-    def expected_wait_score(self) -> float:
-        """Proportional to the expected wait of a walk-in joining now (<= 0: a desk is free)."""
-        if self.present == 0:
-            return math.inf
-        return (self.waiting() + self.busy + 1 - self.present) / self.present
-
-    def wake_for_work(self) -> None:
-        """Idle staff look again at their queues: as many as there are walk-ins and
-        records waiting (the others would only go back to waiting), and anyone no
-        longer at work today (to go home)."""
-        idle = self.idle
-        if not idle:
-            return
-        if self.present < self.count:
-            for call in [c for c in idle if c.staff_id >= self.present]:
-                idle.remove(call)
-                call.succeed()
-        for _ in range(min(len(idle), self.waiting() + len(self.backlog))):
-            idle.pop().succeed()
-
-
-class Call(simpy.Event):
-    """What an idle staff member waits for: a call to look at the queues again
-    (``succeed()``), or a walk-in handed over on arrival, answered at the end
-    of the service (:meth:`answer_after`), which spares an event per service
-    that starts at an idle desk."""
-
-    def __init__(self, env: simpy.Environment, staff_id: int):
-        # simpy.Event.__init__ inlined, as simpy.Timeout does (one per idle spell).
-        self.env = env
-        self.callbacks: list = []
-        self._value = PENDING
-        self.staff_id = staff_id
-
-    def answer_after(self, delay: float, value: Any) -> None:
-        """Trigger with ``value`` in ``delay`` minutes (as a ``simpy.Timeout`` does)."""
-        self._ok = True
-        self._value = value
-        self.env.schedule(self, NORMAL, delay)
 
 
 @dataclass
@@ -158,7 +101,8 @@ class Center:
             [p.field for p in procs],
             scenario.demand.postal_delivery_working_days * MINUTES_PER_DAY,
         )
-        self.desks = [StaffPool(d.name, d.count) for d in scenario.staff.desks]
+        window = (self.measure_from, self.end_time)
+        self.desks = [StaffPool(d.name, d.count, *window) for d in scenario.staff.desks]
         # Desk groups able to serve each procedure (by field), in scenario order.
         self.groups_for_proc = [
             [
@@ -172,9 +116,9 @@ class Center:
         self.deadline_days = [p.deadline_working_days for p in procs]
         self.proc_index = {p.id: i for i, p in enumerate(procs)}
         n_back = scenario.staff.back_office
-        self.back_office = StaffPool("back-office", n_back) if n_back else None
+        self.back_office = StaffPool("back-office", n_back, *window) if n_back else None
         n_postal = scenario.staff.postal_agents
-        self.postal = StaffPool("postal-agents", n_postal) if n_postal else None
+        self.postal = StaffPool("postal-agents", n_postal, *window) if n_postal else None
         self.open = self.hours.always_open
         self.session_end = math.inf if self.hours.always_open else 0.0
         self.slice_minutes = scenario.staff.back_office_slice_minutes
@@ -185,14 +129,39 @@ class Center:
         # citizen who left the queue and comes back another day): its deadline
         # restarts when it comes back, so it is never overdue meanwhile.
         self.outside: dict[Record, bool] = {}  # insertion-ordered: deterministic output
-        self.conditions = WorkingConditions(self, scenario, streams)
+        self.conditions = WorkingConditions(
+            self.env,
+            scenario,
+            streams,
+            pools=self.pools(),
+            staffed=[p for p in (*self.desks, self.back_office) if p is not None],
+            hours=self.hours,
+            total_days=self.total_days,
+            end_time=self.end_time,
+        )
+        self.conditions.on_change = self.wake_everyone
+        self.conditions.release = self.check_in_back_office
+        # Who takes a record in, by the channel's declaration.
+        self.intake = {
+            "desk": self.walk_in_arrives,
+            "back_office": self.check_in_back_office,
+            "postal_agents": self.postal_record_arrives,
+        }
+        # Leadership sign-off: which procedures need it, and the signing rounds.
+        self.needs_signature = [False] * len(procs)
+        self.sign_off: SignOffRounds | None = None
+        if scenario.sign_off is not None:
+            rule = scenario.sign_off
+            self.needs_signature = [p.id in rule.procedures for p in procs]
+            away = streams("sign-off").random(self.total_days) < rule.absence_share
+            self.sign_off = SignOffRounds(self.env, rule.minutes(), (~away).tolist(), self.resolved)
 
         env = self.env
         shares = effective_channel_shares(scenario)
-        for code, channel in enumerate(CHANNELS):
-            if shares[channel] > 0:
-                gen = FilingGenerator(scenario, channel, self.hours, streams)
-                env.process(self.filings(code, gen))
+        for name, kind in CHANNEL_KINDS.items():
+            if shares.get(name, 0.0) > 0:
+                gen = FilingGenerator(scenario, name, self.hours, streams)
+                env.process(self.filings(kind, gen))
         self.hand_over_backlog(streams)
         for pool in self.desks:
             pool.processes = [env.process(self.desk_staff(pool, i)) for i in range(pool.count)]
@@ -247,16 +216,20 @@ class Center:
             total = (
                 waiting + backlog + in_hand + len(self.outside) + len(self.conditions.held_online)
             )
+            if self.sign_off is not None:
+                total += len(self.sign_off.waiting)
             self.in_progress_at_close.append(total)
             if keep:
                 self.daily.append((day, total, backlog, waiting))
 
     # -- arrivals ------------------------------------------------------------------------
-    def filings(self, channel: int, gen: FilingGenerator) -> Generator[simpy.Event, Any, None]:
+    def filings(
+        self, channel: ChannelKind, gen: FilingGenerator
+    ) -> Generator[simpy.Event, Any, None]:
         """Citizens filing records through one channel, day after day."""
         env = self.env
         recorder = self.recorder
-        receive = self.receiver(channel)
+        receive = self.intake[channel.taken_in_by]
         deadline_days = np.asarray(self.deadline_days)
         timeout = env.timeout
         ids = self._ids
@@ -267,18 +240,19 @@ class Center:
             measured = times >= self.measure_from
             recorder.records_filed(int(measured.sum()))
             due = self.hours.due_times(times, deadline_days[batch.procedure])
-            extras = batch.extras()
-            for t, proc, prio, rej, intake, processing, due_t, meas, extra in zip(
-                times.tolist(),
-                batch.procedure.tolist(),
-                batch.priority.tolist(),
-                batch.rejected.tolist(),
-                batch.intake_minutes.tolist(),
-                batch.processing_minutes.tolist(),
-                due.tolist(),
-                measured.tolist(),
-                extras,
-                strict=True,
+            optional = batch.optional_columns()
+            for i, (t, proc, prio, rej, intake, processing, due_t, meas) in enumerate(
+                zip(
+                    times.tolist(),
+                    batch.procedure.tolist(),
+                    batch.priority.tolist(),
+                    batch.rejected.tolist(),
+                    batch.intake_minutes.tolist(),
+                    batch.processing_minutes.tolist(),
+                    due.tolist(),
+                    measured.tolist(),
+                    strict=True,
+                )
             ):
                 delay = t - env.now
                 if delay > 0:
@@ -286,26 +260,13 @@ class Center:
                 rec = Record(
                     next(ids), channel, proc, prio, t, intake, processing, rej, meas, due_t
                 )
-                if extra is not None:
-                    (
-                        rec.patience,
-                        rec.comes_back_after_abandon,
-                        rec.incomplete,
-                        rec.comes_back,
-                        rec.rework_delay_days,
-                        steps,
-                    ) = extra
-                    rec.steps = list(steps) if steps else None
+                for name, values in optional:
+                    setattr(rec, name, values[i])
                 receive(rec)
             block_end = (first + n_days) * MINUTES_PER_DAY
             if block_end > env.now:
                 yield timeout(block_end - env.now)
             recorder.day_ended()
-
-    def receiver(self, channel: int):
-        return (self.walk_in_arrives, self.online_record_arrives, self.postal_record_arrives)[
-            channel
-        ]
 
     def hand_over_backlog(self, streams: RandomStreams) -> None:
         """Records left unresolved at the abolished district level, handed over on day one
@@ -327,6 +288,7 @@ class Center:
                     next(self._ids), HANDOVER, j, False, 0.0, 0.0, minutes, False, True, due
                 )
                 rec.remaining = minutes
+                rec.processed = True
                 self.to_back_office(rec, None)
 
     def walk_in_arrives(self, rec: Record) -> None:
@@ -369,15 +331,16 @@ class Center:
         elif pool.interruptible and not stopped:
             self.call_from_back_office(pool)
 
-    def online_record_arrives(self, rec: Record) -> None:
-        # The portal dossier is checked in the back office: its intake time is
-        # back-office time, followed by processing unless it is rejected or
-        # incomplete (found at the check).
-        if self.conditions.online_paused:
+    def check_in_back_office(self, rec: Record) -> None:
+        """A dossier taken in by the back office (the portal): its intake time is a check
+        in the back office, followed by processing in the same sitting unless it is
+        rejected or incomplete (found at the check)."""
+        if rec.channel.held_by_portal_outage and self.conditions.online_paused:
             self.conditions.held_online.append(rec)
             return
         only_check = rec.rejected or rec.incomplete
         rec.remaining = rec.intake if only_check else rec.intake + rec.processing
+        rec.processed = not only_check
         self.to_back_office(rec, None)
 
     def postal_record_arrives(self, rec: Record) -> None:
@@ -399,9 +362,13 @@ class Center:
         timeout = env.timeout
         start_service = self.start_service
         record_resolved = recorder.record_resolved
+        needs_signature = self.needs_signature
         while True:
             if staff_id >= pool.present:
                 yield from conditions.absent_until_tomorrow()
+                continue
+            if pool.duty_owed and pool.duty_owed[staff_id] > 0 and self.open:
+                yield timeout(pool.take_duty(staff_id, self.session_end, env.now))
                 continue
             if (priority_queue or queue) and not conditions.desks_stopped:
                 rec = priority_queue.popleft() if priority_queue else queue.popleft()
@@ -432,10 +399,14 @@ class Center:
             if rec.measured:
                 handle_sink(end - rec.desk_start)
                 stay_sink(end - rec.queued)
-            if rec.processing <= 0 and not (rec.rejected or rec.incomplete or rec.steps):
-                record_resolved(rec, end)  # the common case, without the routing calls
+            if (
+                rec.processing <= 0
+                and not (rec.rejected or rec.incomplete or rec.steps)
+                and not needs_signature[rec.proc]
+            ):
+                record_resolved(rec, end)  # the common case, without the route's calls
             else:
-                self.after_desk(rec, pool)
+                self.hand_on(rec, pool)
 
     def start_service(self, pool: StaffPool, staff_id: int, rec: Record) -> float:
         """A desk officer starts serving a walk-in now; returns the service minutes.
@@ -448,36 +419,21 @@ class Center:
         if rec.measured:
             self.recorder.wait_sink(start - rec.queued)
         minutes = rec.intake * self.conditions.desk_factor
-        # book_service(pool, start, minutes), inlined: this runs once per walk-in
-        limit = self.session_end if self.open else start
-        end = start + minutes
-        if end < limit:
-            limit = end
-        if limit > self.end_time:
-            limit = self.end_time
-        if start >= self.measure_from:
-            pool.busy_minutes += limit - start
-        elif limit > self.measure_from:
-            pool.busy_minutes += limit - self.measure_from
+        self.book_service(pool, start, minutes)
         pool.busy += 1
         pool.in_hand[staff_id] = rec
         return minutes
 
     def book_service(self, pool: StaffPool, start: float, minutes: float) -> None:
         """Book the busy time of a service starting now (never interrupted) for the
-        utilization: the part inside the measured window, up to the end of the
-        session it started in (service running past closing is overtime, and a
-        service started after closing, for citizens still queued, is all overtime)."""
+        utilization, up to the end of the session it started in: service running
+        past closing is overtime, and a service started after closing, for
+        citizens still queued, is all overtime."""
         limit = self.session_end if self.open else start
         end = start + minutes
         if end < limit:
             limit = end
-        if limit > self.end_time:
-            limit = self.end_time
-        if start >= self.measure_from:
-            pool.busy_minutes += limit - start
-        elif limit > self.measure_from:  # started in the warm-up
-            pool.busy_minutes += limit - self.measure_from
+        pool.book_busy(start, limit - start)
 
     def back_office_staff(
         self, pool: StaffPool, staff_id: int
@@ -488,6 +444,8 @@ class Center:
         while True:
             if staff_id >= pool.present:
                 yield from conditions.absent_until_tomorrow()
+            elif pool.duty_owed and pool.duty_owed[staff_id] > 0 and self.open:
+                yield env.timeout(pool.take_duty(staff_id, self.session_end, env.now))
             elif pool.backlog and self.open and not conditions.back_office_stopped:
                 rec = heapq.heappop(pool.backlog)[-1]
                 yield from self.work_on(rec, pool, staff_id)
@@ -509,15 +467,7 @@ class Center:
                 del pool.in_hand[staff_id]
                 if self.recorder.keep_records:
                     self.recorder.busy_log.append((pool.name, start, env.now))
-                if rec.rejected:
-                    self.recorder.record_rejected(rec, env.now)
-                elif rec.incomplete:
-                    self.send_back_for_supplement(rec)
-                elif rec.processing > 0:
-                    rec.remaining = rec.processing
-                    self.to_back_office(rec, None)
-                else:
-                    self.processing_done(rec)  # linked steps, or resolved
+                self.hand_on(rec)
             else:
                 call = Call(env, staff_id)
                 pool.idle.append(call)
@@ -557,10 +507,7 @@ class Center:
                 elapsed = env.now - start
             pool.interruptible.pop(staff_id, None)
             del pool.chunk_start[staff_id]
-            if start >= self.measure_from:
-                pool.busy_minutes += elapsed
-            elif start + elapsed > self.measure_from:  # started in the warm-up
-                pool.busy_minutes += start + elapsed - self.measure_from
+            pool.book_busy(start, elapsed)
             if self.recorder.keep_records:
                 self.recorder.busy_log.append((pool.name, start, start + elapsed))
             rec.remaining -= elapsed / factor
@@ -578,23 +525,31 @@ class Center:
         del pool.in_hand[staff_id]
         if rec.remaining > EPSILON:
             heapq.heappush(pool.backlog, (rec.due, rec.arrival, rec.id, rec))
-        elif rec.rejected:
-            self.recorder.record_rejected(rec, env.now)
-        elif rec.incomplete:
-            self.send_back_for_supplement(rec)
         else:
-            self.processing_done(rec)
+            self.hand_on(rec)
 
-    # -- record routing ------------------------------------------------------------------
-    def after_desk(self, rec: Record, pool: StaffPool) -> None:
+    # -- the record's route --------------------------------------------------------------
+    def hand_on(self, rec: Record, desk: StaffPool | None = None) -> None:
+        """A staff member is done with a record (intake at a desk or by a postal agent,
+        a back-office check, processing, a linked step's work): send it on.
+
+        The route, the same for every channel: a rejected dossier ends here; an
+        incomplete one goes back to the citizen for a supplement; a dossier not
+        yet processed goes to processing (``desk``: the desk group that took it
+        in, whose staff process it when there is no dedicated back office);
+        then the steps at other agencies, the leadership's signature, and the
+        result.
+        """
         if rec.rejected:
             self.recorder.record_rejected(rec, self.env.now)
         elif rec.incomplete:
             self.send_back_for_supplement(rec)
-        elif rec.processing > 0:
+        elif not rec.processed and rec.processing > 0:
+            rec.processed = True
             rec.remaining = rec.processing
-            self.to_back_office(rec, pool)
+            self.to_back_office(rec, desk)
         else:
+            rec.processed = True
             self.processing_done(rec)
 
     def to_back_office(self, rec: Record, desk: StaffPool | None) -> None:
@@ -659,10 +614,13 @@ class Center:
             self.env.timeout(at - now).callbacks.append(look_up)
 
     def processing_done(self, rec: Record) -> None:
-        """The center's own work is done: linked steps at other agencies, or resolved."""
+        """The center's own work is done: linked steps at other agencies, then the
+        leadership's signature where the procedure needs it, then resolved."""
         if rec.steps:
             delay_days, minutes = rec.steps.pop(0)
             self.later(delay_days * MINUTES_PER_DAY, rec, self._back_from_agency(minutes))
+        elif self.needs_signature[rec.proc]:
+            self.sign_off.wait_for_signature(rec)
         else:
             self.resolved(rec)
 
@@ -688,7 +646,11 @@ class Center:
             return
         delay = rec.rework_delay_days * MINUTES_PER_DAY
         self.later(
-            delay, rec, self._resubmitted, snap_to_open=rec.channel != ONLINE, with_citizen=True
+            delay,
+            rec,
+            self._resubmitted,
+            snap_to_open=not rec.channel.around_the_clock,
+            with_citizen=True,
         )
 
     def _resubmitted(self, rec: Record) -> None:
@@ -697,7 +659,7 @@ class Center:
         rec.desk_start = rec.desk_end = math.nan
         rec.queued = now
         rec.visit += 1
-        self.receiver(rec.channel)(rec)
+        self.intake[rec.channel.taken_in_by](rec)
 
     def _patience_runs_out(self, rec: Record, pool: StaffPool, visit: int):
         def give_up(_event: simpy.Event) -> None:
@@ -747,6 +709,8 @@ class Center:
         (for the in-progress count)."""
         out: list[Record] = list(self.outside)
         out.extend(self.conditions.held_online)
+        if self.sign_off is not None:
+            out.extend(self.sign_off.waiting)
         for pool in self.pools():
             out.extend(pool.priority_queue)
             out.extend(pool.queue)
@@ -762,9 +726,7 @@ class Center:
         end = self.env.now
         for pool in self.pools():
             for start in pool.chunk_start.values():
-                lo = max(start, self.measure_from)
-                if end > lo:
-                    pool.busy_minutes += end - lo
+                pool.book_busy(start, end - start)
             if self.recorder.keep_records:
                 for staff_id, rec in pool.in_hand.items():
                     start = pool.chunk_start.get(staff_id, rec.desk_start)
@@ -783,7 +745,11 @@ class Center:
         with_citizen = [rec for rec, away in self.outside.items() if away]
         recorder.run_ended(self.env.now, self.records_in_system(), with_citizen)
         sc = self.sc
-        busy = {p.name: (p.busy_minutes, p.count) for p in self.pools()}
+        # Utilization is the busy share of the time staff have for records.
+        busy = {
+            p.name: (p.busy_minutes, p.count * sc.staff.availability_of(p.name))
+            for p in self.pools()
+        }
         kpis = recorder.kpis(
             open_minutes=sc.horizon.days * self.hours.open_minutes_per_day,
             busy_by_pool=busy,
@@ -806,4 +772,4 @@ def simulate_replication(
     return Center(scenario, streams, keep_records).run()
 
 
-__all__ = ["WALK_IN", "POSTAL", "Center", "ReplicationOutput", "StaffPool", "simulate_replication"]
+__all__ = ["Center", "ReplicationOutput", "StaffPool", "simulate_replication"]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.model.calendar import MINUTES_PER_DAY, OpeningHours
+from simulator.scenario.channels import CHANNEL_KINDS
 from simulator.scenario.models import Scenario
 from simulator.streams import RandomStreams
 
@@ -41,30 +42,19 @@ class DayOfFilings:
     def __len__(self) -> int:
         return len(self.times)
 
-    def extras(self) -> list[tuple | None]:
-        """Per record, the optional attributes as one tuple (None when no feature is on)."""
-        n = len(self)
-        if self.patience_minutes is None and self.incomplete is None and self.linked_steps is None:
-            return [None] * n
-        inf = np.full(n, np.inf)
-        false = np.zeros(n, dtype=bool)
-        return list(
-            zip(
-                (self.patience_minutes if self.patience_minutes is not None else inf).tolist(),
-                (
-                    self.comes_back_after_abandon
-                    if self.comes_back_after_abandon is not None
-                    else false
-                ).tolist(),
-                (self.incomplete if self.incomplete is not None else false).tolist(),
-                (self.comes_back if self.comes_back is not None else false).tolist(),
-                (
-                    self.rework_delay_days if self.rework_delay_days is not None else np.zeros(n)
-                ).tolist(),
-                self.linked_steps if self.linked_steps is not None else [None] * n,
-                strict=True,
-            )
-        )
+    def optional_columns(self) -> list[tuple[str, list]]:
+        """``(Record attribute, one value per record)`` for each optional feature drawn."""
+        columns = [
+            ("patience", self.patience_minutes),
+            ("comes_back_after_abandon", self.comes_back_after_abandon),
+            ("incomplete", self.incomplete),
+            ("comes_back", self.comes_back),
+            ("rework_delay_days", self.rework_delay_days),
+        ]
+        out = [(name, values.tolist()) for name, values in columns if values is not None]
+        if self.linked_steps is not None:
+            out.append(("steps", [list(s) if s else None for s in self.linked_steps]))
+        return out
 
 
 def rate_pieces(
@@ -100,10 +90,11 @@ class FilingGenerator:
         self, scenario: Scenario, channel: str, hours: OpeningHours, streams: RandomStreams
     ):
         self.channel = channel
+        kind = self.kind = CHANNEL_KINDS[channel]
         share = effective_channel_shares(scenario)[channel]
         self.per_day = scenario.demand.records_per_day * share
-        # Online filings come through the portal at any hour of a working day.
-        around_the_clock = channel == "online" or hours.always_open
+        # Portal filings come at any hour of a working day.
+        around_the_clock = kind.around_the_clock or hours.always_open
         weights = scenario.profile_weights()
         if hours.always_open and scenario.demand.hourly_profile is not None:
             around_the_clock = False  # a continuous calendar with an explicit profile
@@ -115,7 +106,7 @@ class FilingGenerator:
         )
         self.mix = allowed / allowed.sum() if allowed.sum() > 0 else allowed
         self.procedures = procs
-        self.priority_share = scenario.demand.priority_share if channel == "walk_in" else 0.0
+        self.priority_share = scenario.demand.priority_share if kind.in_person else 0.0
         self.reject_share = np.array([p.reject_share for p in procs])
         # Streams are keyed by name, so only those of sources in use are created.
         rng = streams
@@ -129,13 +120,13 @@ class FilingGenerator:
             for p in procs
         ]
         postal_intake = scenario.staff.postal_intake_minutes
-        self.postal_intake = postal_intake if channel == "postal" else None
+        self.postal_intake = postal_intake if kind.taken_in_by == "postal_agents" else None
         if self.postal_intake is not None:
             self._postal_intake = rng("intake.postal-agents")
         patience = scenario.demand.patience_minutes
-        self.patience = patience if channel == "walk_in" else None
+        self.patience = patience if kind.in_person else None
         if self.patience is not None:
-            self._patience = rng("patience.walk_in")
+            self._patience = rng(f"patience.{channel}")
         self.abandon_return = scenario.demand.return_after_abandon_share
         self.has_rework = any(p.rework is not None for p in procs)
         if self.has_rework:

@@ -6,11 +6,7 @@ import math
 from typing import Any
 
 from simulator.model.calendar import MINUTES_PER_DAY
-
-WALK_IN, ONLINE, POSTAL, HANDOVER = 0, 1, 2, 3
-#: Channel codes used in the model -> names in the records table. ``handover``
-#: marks records taken over from the abolished district level [HCMC-9].
-CHANNEL_NAMES = ("walk_in", "online", "postal", "handover")
+from simulator.scenario.channels import ChannelKind
 
 
 class Record:
@@ -20,6 +16,9 @@ class Record:
     queue (waits count from there); ``remaining`` is the back-office work still
     to do, in standard minutes (before slow-downs); ``steps`` are the linked
     procedures' external steps still ahead, as (delay working days, minutes).
+    ``channel`` is the channel's declaration (how it travels); ``processed``
+    says whether the back-office processing is done or already queued, which
+    is where :meth:`Center.hand_on` sends the record next.
     """
 
     __slots__ = (
@@ -45,6 +44,7 @@ class Record:
         "comes_back",
         "rework_delay_days",
         "steps",
+        "processed",
     )
 
     @property
@@ -55,7 +55,7 @@ class Record:
     def __init__(
         self,
         rid: int,
-        channel: int,
+        channel: ChannelKind,
         proc: int,
         priority: bool,
         arrival: float,
@@ -87,3 +87,4 @@ class Record:
         self.comes_back = False
         self.rework_delay_days = 0.0
         self.steps: list[tuple[float, float]] | None = None
+        self.processed = False

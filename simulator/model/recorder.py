@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from simulator.model.record import CHANNEL_NAMES, POSTAL, Record
+from simulator.model.record import Record
 from simulator.stats import StreamingQuantiles
 
 #: Values kept in plain lists before they are folded into the statistics.
@@ -158,12 +158,12 @@ class Recorder:
         # A walk-in's wait counts from the last time it joined the queue (a
         # citizen coming back with a supplement queues again).
         returned = resolved
-        if rec.channel == POSTAL and outcome == "completed":
+        if rec.channel.result_by_post and outcome == "completed":
             returned = resolved + self.postal_delivery_minutes
         self.rows.append(
             (
                 rec.id,
-                CHANNEL_NAMES[rec.channel],
+                rec.channel.name,
                 self._proc_ids[rec.proc],
                 self._proc_fields[rec.proc],
                 rec.priority,

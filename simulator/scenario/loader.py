@@ -43,8 +43,9 @@ from pydantic import ValidationError
 
 from simulator.distributions import empirical_sha256
 from simulator.kpis import kpi_names_for
+from simulator.scenario.channels import CHANNEL_KINDS
 from simulator.scenario.errors import Problem, ScenarioError, problems_from_validation, repeats
-from simulator.scenario.models import CHANNELS, DUPLICATES_CHECKED, SHARE_TOLERANCE, Scenario
+from simulator.scenario.models import DUPLICATES_CHECKED, SHARE_TOLERANCE, Scenario
 
 RESERVED_DESK_NAMES = ("back-office", "postal-agents")
 
@@ -609,7 +610,7 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
                 )
             )
     shares = sc.channel_shares()  # after the online fallback
-    for ch in CHANNELS:
+    for ch in CHANNEL_KINDS:
         if shares[ch] > 0 and not any(
             p.channels is None or ch in p.channels for p in sc.procedures
         ):
@@ -619,14 +620,24 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
                     f"expected some procedure filed by {ch}, found none allowing it",
                 )
             )
-    if shares["postal"] > 0 and sc.staff.postal_agents == 0:
-        problems.append(
-            Problem(
-                "staff.postal_agents",
-                f"expected at least 1 postal agent to receive postal records "
-                f"(demand.channels.postal is {shares['postal']:g}), found 0",
+    for ch, kind in CHANNEL_KINDS.items():
+        if kind.taken_in_by == "postal_agents" and shares[ch] > 0 and sc.staff.postal_agents == 0:
+            problems.append(
+                Problem(
+                    "staff.postal_agents",
+                    f"expected at least 1 postal agent to receive {ch} records "
+                    f"(demand.channels.{ch} is {shares[ch]:g}), found 0",
+                )
             )
-        )
+    if sc.sign_off is not None:
+        for i, pid in enumerate(sc.sign_off.procedures):
+            if pid not in ids:
+                problems.append(
+                    Problem(
+                        f"sign_off.procedures.{i}",
+                        f"expected a procedure id ({', '.join(ids)}), found {pid!r}",
+                    )
+                )
     weights = sc.profile_weights()
     open_hours = {
         h for a, b in sc.calendar.open_spans_minutes() for h in range(a // 60, (b + 59) // 60)

@@ -26,13 +26,14 @@ from pydantic import (
 )
 
 from simulator.distributions import Distribution, Fixed
+from simulator.scenario.channels import CHANNEL_KINDS, channel_names
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Share = Annotated[float, Field(ge=0, le=1)]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-CHANNELS = ("walk_in", "online", "postal")
-Channel = Literal["walk_in", "online", "postal"]
+#: The channels shipped with pasc; :mod:`simulator.scenario.channels` may declare more.
+CHANNELS = channel_names()
 COMMUNE_CLASSES = ("urban", "rural", "disadvantaged")
 CommuneClass = Literal["urban", "rural", "disadvantaged"]
 
@@ -193,21 +194,39 @@ class Commune(_Model):
 
 
 class Channels(_Model):
-    """Share of records arriving by each channel; the shares sum to 1."""
+    """Share of records arriving by each channel; the shares sum to 1.
+
+    ``walk_in``, ``online`` and ``postal`` are built in; a channel declared with
+    :func:`simulator.scenario.channels.declare_channel` takes a share here too.
+    """
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     walk_in: Share = 1.0
     online: Share = 0.0
     postal: Share = 0.0
 
     @model_validator(mode="after")
-    def _sum_to_one(self) -> Channels:
-        total = self.walk_in + self.online + self.postal
+    def _declared_and_sum_to_one(self) -> Channels:
+        for name, value in (self.model_extra or {}).items():
+            if name not in CHANNEL_KINDS:
+                raise ValueError(
+                    f"expected a declared channel ({', '.join(CHANNEL_KINDS)}), found {name!r}"
+                )
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise ValueError(f"expected {name}: a share between 0 and 1, found {value!r}")
+        total = sum(self.as_dict().values())
         if abs(total - 1) > SHARE_TOLERANCE:
             raise ValueError(f"expected channel shares summing to 1, found {total:g}")
         return self
 
     def as_dict(self) -> dict[str, float]:
-        return {c: getattr(self, c) for c in CHANNELS}
+        """Every declared channel's share (0 for those the scenario does not name)."""
+        extra = self.model_extra or {}
+        return {
+            c: float(getattr(self, c) if c in CHANNELS else extra.get(c, 0.0))
+            for c in CHANNEL_KINDS
+        }
 
 
 class Demand(_Model):
@@ -302,7 +321,7 @@ class Procedure(_Model):
     )
     deadline_working_days: Annotated[int, Field(ge=0)] = 0
     reject_share: Annotated[float, Field(ge=0, lt=1)] = 0.0
-    channels: Annotated[list[Channel], Field(min_length=1)] | None = Field(
+    channels: Annotated[list[str], Field(min_length=1)] | None = Field(
         default=None, description="Channels this procedure may be filed by (default: all)."
     )
     rework: Rework | None = Field(
@@ -312,6 +331,16 @@ class Procedure(_Model):
         default_factory=list,
         description="Steps at other agencies after processing (interconnected procedures).",
     )
+
+    @field_validator("channels")
+    @classmethod
+    def _declared_channels(cls, value: list[str] | None) -> list[str] | None:
+        for name in value or ():
+            if name not in CHANNEL_KINDS:
+                raise ValueError(
+                    f"expected declared channels ({', '.join(CHANNEL_KINDS)}), found {name!r}"
+                )
+        return value
 
 
 class LearningCurve(_Model):
@@ -332,6 +361,10 @@ class Desk(_Model):
     name: Slug
     count: Annotated[int, Field(ge=1)]
     fields: Annotated[list[Slug], Field(min_length=1)]
+    availability: Annotated[float, Field(gt=0, le=1)] | None = Field(
+        default=None,
+        description="Share of this group's open time for records (default: staff.availability).",
+    )
 
 
 class Staff(_Model):
@@ -363,6 +396,17 @@ class Staff(_Model):
             "(0: a walk-in interrupts them at once)."
         ),
     )
+    availability: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=1.0,
+        description=(
+            "Share of each staff member's open time that goes to records; the rest goes "
+            "to other duties (meetings, field checks, reporting)."
+        ),
+    )
+    other_duties_block_minutes: Annotated[float, Field(gt=0)] = Field(
+        default=30.0,
+        description="Length of one block of other duties (when availability is below 1).",
+    )
 
     @field_validator("desks")
     @classmethod
@@ -385,6 +429,16 @@ class Staff(_Model):
     def total(self) -> int:
         """Center staff counted for productivity: desk plus dedicated back-office staff."""
         return sum(d.count for d in self.desks) + self.back_office
+
+    def availability_of(self, pool: str) -> float:
+        """Share of open time for records of one pool (a desk group's name or
+        ``back-office``); the postal agents, the operators' staff, always 1."""
+        if pool == "postal-agents":
+            return 1.0
+        for d in self.desks:
+            if d.name == pool and d.availability is not None:
+                return d.availability
+        return self.availability
 
 
 class Target(_Model):
@@ -487,6 +541,45 @@ class CalibrationItem(_Model):
     note: str = ""
 
 
+def parse_clock(text: str) -> int:
+    """``"10:30"`` -> 630 minutes after midnight."""
+    try:
+        return parse_session(f"00:00-{text}")[1]
+    except ValueError:
+        raise ValueError(f"expected a time like '10:30', found {text!r}") from None
+
+
+class SignOff(_Model):
+    """Leadership sign-off: results of some procedures need the signature of the
+    commune leadership (the People's Committee chair or a vice-chair), who sign
+    the results waiting for them in one batch at set times of each working day,
+    and are away on some days (meetings at the province, field visits). A
+    result processed just after a signing waits for the next one: a common
+    reason a result is ready only the next day."""
+
+    procedures: Annotated[list[Slug], Field(min_length=1)] = Field(
+        description="Ids of the procedures whose results need the signature."
+    )
+    times: Annotated[list[str], Field(min_length=1)] = Field(
+        description="HH:MM of each signing round, e.g. ['10:30', '16:30']."
+    )
+    absence_share: Annotated[float, Field(ge=0, lt=1)] = Field(
+        default=0.0, description="Chance that the signer is away on a given working day."
+    )
+
+    @field_validator("times")
+    @classmethod
+    def _valid_times(cls, v: list[str]) -> list[str]:
+        minutes = [parse_clock(t) for t in v]
+        if len(set(minutes)) != len(minutes):
+            raise ValueError(f"expected each signing time once, found {v}")
+        return v
+
+    def minutes(self) -> list[int]:
+        """Signing times, minutes after midnight, in order."""
+        return sorted(parse_clock(t) for t in self.times)
+
+
 class Scenario(_Model):
     """One commune service center: demand, procedures, staff, calendar, targets."""
 
@@ -506,6 +599,9 @@ class Scenario(_Model):
         default_factory=list, description="Records handed over at the start [HCMC-9]."
     )
     disruptions: list[Disruption] = Field(default_factory=list)
+    sign_off: SignOff | None = Field(
+        default=None, description="Results that need the leadership's signature."
+    )
     calibration: list[CalibrationItem] = Field(
         default_factory=list,
         description="Reported figures that `pasc check` compares with the simulation.",

@@ -1,0 +1,157 @@
+"""Staff pools: the resources of the center, and the rules they own.
+
+A pool is a group of staff with the same job: a desk group (counters with
+the same skills), the back office, or the postal agents. Like a SimPy
+resource it keeps its own waiting lines and decides who takes the next piece
+of work; unlike ``simpy.Resource`` its staff are long-lived processes that
+*pull* work (a citizen, a back-office record, another duty) when free, which
+is cheaper than a process per citizen and lets one officer mix desk and
+back-office work.
+
+What the pool owns, and no other module writes:
+
+* its queues: walk-ins (priority citizens first, then first come first
+  served), the back-office backlog (earliest due first), and idle staff
+  (:meth:`StaffPool.idle_staff_member`, :meth:`wake_for_work`, :meth:`wake`);
+* who is at work today (:meth:`set_present`) and the other duties each staff
+  member owes (:meth:`owe_duty`, :meth:`take_duty`);
+* busy-time accounting for the utilization KPI (:meth:`book_busy`): busy
+  minutes inside the measured window, up to the horizon;
+* putting back-office work down when conditions change (:meth:`put_down_work`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import simpy
+from simpy.events import NORMAL, PENDING
+
+if TYPE_CHECKING:
+    from simulator.model.record import Record
+
+
+class Call(simpy.Event):
+    """What an idle staff member waits for: a call to look at the queues again
+    (``succeed()``), or a walk-in handed over on arrival, answered at the end
+    of the service (:meth:`answer_after`), which spares an event per service
+    that starts at an idle desk."""
+
+    def __init__(self, env: simpy.Environment, staff_id: int):
+        # simpy.Event.__init__ inlined, as simpy.Timeout does (one per idle spell);
+        # setup.cfg pins simpy's major version for these internals.
+        self.env = env
+        self.callbacks: list = []
+        self._value = PENDING
+        self.staff_id = staff_id
+
+    def answer_after(self, delay: float, value: Any) -> None:
+        """Trigger with ``value`` in ``delay`` minutes (as a ``simpy.Timeout`` does)."""
+        self._ok = True
+        self._value = value
+        self.env.schedule(self, NORMAL, delay)
+
+
+class StaffPool:
+    """Staff with the same job: a desk group, the back office or the postal agents.
+
+    ``measure_from`` / ``end_time``: the measured window (minutes) in which busy
+    time counts towards the utilization.
+    """
+
+    def __init__(
+        self, name: str, count: int, measure_from: float = 0.0, end_time: float = math.inf
+    ):
+        self.name = name
+        self.count = count
+        self.present = count  # staff at work today (absences lower it)
+        self.measure_from = measure_from
+        self.end_time = end_time
+        self.priority_queue: deque[Record] = deque()  # walk-ins served first
+        self.queue: deque[Record] = deque()  # everyone else, first come first served
+        # Back office: earliest due first, then first filed.
+        self.backlog: list[tuple[float, float, int, Record]] = []
+        self.idle: list[Call] = []  # staff waiting for work, last idle first
+        self.busy = 0  # staff currently working (desk or back office)
+        self.busy_minutes = 0.0  # measured busy time while open
+        self.in_hand: dict[int, Record] = {}
+        self.processes: list[simpy.Process] = []
+        # Desk staff doing back-office work who would put it down for a walk-in,
+        # with the times the current stretch of it started and will end.
+        self.interruptible: dict[int, tuple[simpy.Process, float, float]] = {}
+        self.chunk_start: dict[int, float] = {}
+        # Minutes of other duties each staff member owes (empty: no such duties).
+        self.duty_owed: list[float] = []
+
+    # -- queues --------------------------------------------------------------------------
+    def waiting(self) -> int:
+        return len(self.priority_queue) + len(self.queue)
+
+    def expected_wait_score(self) -> float:
+        """Proportional to the expected wait of a walk-in joining now (<= 0: a desk is free)."""
+        if self.present == 0:
+            return math.inf
+        return (self.waiting() + self.busy + 1 - self.present) / self.present
+
+    def wake_for_work(self) -> None:
+        """Idle staff look again at their queues: as many as there are walk-ins and
+        records waiting (the others would only go back to waiting), and anyone no
+        longer at work today (to go home)."""
+        idle = self.idle
+        if not idle:
+            return
+        if self.present < self.count:
+            for call in [c for c in idle if c.staff_id >= self.present]:
+                idle.remove(call)
+                call.succeed()
+        for _ in range(min(len(idle), self.waiting() + len(self.backlog))):
+            idle.pop().succeed()
+
+    def wake(self, staff_id: int) -> None:
+        """Staff member ``staff_id``, if idle, looks at the queues again."""
+        for call in self.idle:
+            if call.staff_id == staff_id:
+                self.idle.remove(call)
+                call.succeed()
+                return
+
+    # -- who is at work ------------------------------------------------------------------
+    def set_present(self, n: int) -> None:
+        """``n`` of the pool's staff (ids 0 .. n-1) are at work today."""
+        self.present = n
+
+    def owe_duty(self, staff_id: int, minutes: float) -> None:
+        """Staff member ``staff_id`` has ``minutes`` of other duties to do next."""
+        if not self.duty_owed:
+            self.duty_owed = [0.0] * self.count
+        self.duty_owed[staff_id] += minutes
+        self.wake(staff_id)
+
+    def take_duty(self, staff_id: int, until: float, now: float) -> float:
+        """Minutes of owed duties staff member ``staff_id`` does now (until ``until``)."""
+        minutes = min(self.duty_owed[staff_id], until - now)
+        self.duty_owed[staff_id] -= minutes
+        return minutes
+
+    # -- accounting ----------------------------------------------------------------------
+    def book_busy(self, start: float, minutes: float) -> None:
+        """``minutes`` of busy time from ``start``: the part inside the measured window
+        (after the warm-up, before the horizon) counts towards the utilization."""
+        end = start + minutes
+        if end > self.end_time:
+            end = self.end_time
+            minutes = end - start
+        if start >= self.measure_from:
+            self.busy_minutes += minutes
+        elif end > self.measure_from:  # started in the warm-up
+            self.busy_minutes += end - self.measure_from
+
+    # -- conditions ----------------------------------------------------------------------
+    def put_down_work(self, cause: str) -> None:
+        """Everyone doing back-office work stops the current stretch (its busy time is
+        booked, the rest goes back to the backlog or on at the new speed)."""
+        for staff_id in list(self.interruptible):
+            process = self.interruptible.pop(staff_id)[0]
+            process.interrupt(cause)

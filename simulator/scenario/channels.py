@@ -1,0 +1,83 @@
+"""Channels: the ways a dossier reaches the center, declared as data.
+
+A commune center receives records at its desks (the citizen comes in), through
+the national public-service portal (the dossier is checked in the back
+office) and through postal agents (VNPost, Viettel Post), who take the
+dossier in and bring the result back by post. Everything the rest of pasc needs
+to know about a channel is in its :class:`ChannelKind`: the scenario format
+accepts a share for every declared channel, the arrivals follow its flags,
+the model sends its records to the staff pool that takes them in, the
+work-load accounting charges that pool, and the records table names it.
+
+Adding a channel is one call to :func:`declare_channel`; nothing else needs to
+change. A channel declared after scenarios were loaded applies to scenarios
+loaded afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+IntakePool = Literal["desk", "back_office", "postal_agents"]
+
+
+@dataclass(frozen=True)
+class ChannelKind:
+    """How records filed through one channel travel to the center.
+
+    * ``taken_in_by``: who takes the dossier in. ``desk``: the citizen queues at a
+      desk group covering the procedure's field and is served in person;
+      ``back_office``: the dossier is checked (its intake time) in the back
+      office, by dedicated staff or by desk staff between citizens;
+      ``postal_agents``: an agent takes it in, then it goes to processing.
+    * ``in_person``: the citizen is there: priority citizens go first, and
+      patience (leaving the queue) applies.
+    * ``around_the_clock``: filed at any hour of a working day (the portal),
+      not only while the center is open; a supplement may come back at any
+      hour too.
+    * ``held_by_portal_outage``: an outage affecting ``online`` holds these
+      filings until the portal is back.
+    * ``result_by_post``: the result travels back by post
+      (``demand.postal_delivery_working_days`` added to the time the citizen
+      receives it).
+    """
+
+    name: str
+    taken_in_by: IntakePool
+    in_person: bool = False
+    around_the_clock: bool = False
+    held_by_portal_outage: bool = False
+    result_by_post: bool = False
+
+    def __post_init__(self) -> None:
+        if self.in_person and self.taken_in_by != "desk":
+            raise ValueError(f"channel {self.name!r}: only a desk channel can be in person")
+
+
+#: Declared channels in declaration order (the order of the records table's codes).
+CHANNEL_KINDS: dict[str, ChannelKind] = {}
+
+#: Records taken over on day one from the abolished district level: not a
+#: channel citizens file through, but records routed like portal checks.
+HANDOVER = ChannelKind("handover", "back_office")
+
+
+def declare_channel(kind: ChannelKind) -> ChannelKind:
+    """Make a channel available to scenarios (``demand.channels.<name>``) and the model."""
+    if kind.name in CHANNEL_KINDS or kind.name == HANDOVER.name:
+        raise ValueError(f"channel {kind.name!r} is already declared")
+    CHANNEL_KINDS[kind.name] = kind
+    return kind
+
+
+def channel_names() -> tuple[str, ...]:
+    """The declared channels' names, in declaration order."""
+    return tuple(CHANNEL_KINDS)
+
+
+WALK_IN = declare_channel(ChannelKind("walk_in", "desk", in_person=True))
+ONLINE = declare_channel(
+    ChannelKind("online", "back_office", around_the_clock=True, held_by_portal_outage=True)
+)
+POSTAL = declare_channel(ChannelKind("postal", "postal_agents", result_by_post=True))
