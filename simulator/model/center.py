@@ -745,13 +745,11 @@ class Center:
         with_citizen = [rec for rec, away in self.outside.items() if away]
         recorder.run_ended(self.env.now, self.records_in_system(), with_citizen)
         sc = self.sc
-        # Utilization is the busy share of the time staff have for records.
-        busy = {
-            p.name: (p.busy_minutes, p.count * sc.staff.availability_of(p.name))
-            for p in self.pools()
-        }
+        open_minutes = sc.horizon.days * self.hours.open_minutes_per_day
+        # Utilization is the busy share of the open time staff had for records.
+        busy = {p.name: (p.busy_minutes, p.staff_for_records(open_minutes)) for p in self.pools()}
         kpis = recorder.kpis(
-            open_minutes=sc.horizon.days * self.hours.open_minutes_per_day,
+            open_minutes=open_minutes,
             busy_by_pool=busy,
             staff_total=sc.staff.total,
             measured_days=sc.horizon.days,

@@ -84,6 +84,7 @@ class StaffPool:
         self.chunk_start: dict[int, float] = {}
         # Minutes of other duties each staff member owes (empty: no such duties).
         self.duty_owed: list[float] = []
+        self.duty_minutes = 0.0  # measured time spent on them
 
     # -- queues --------------------------------------------------------------------------
     def waiting(self) -> int:
@@ -130,23 +131,35 @@ class StaffPool:
         self.wake(staff_id)
 
     def take_duty(self, staff_id: int, until: float, now: float) -> float:
-        """Minutes of owed duties staff member ``staff_id`` does now (until ``until``)."""
+        """Minutes of owed duties staff member ``staff_id`` does now (until ``until``);
+        the part in the measured window is booked as time not available for records."""
         minutes = min(self.duty_owed[staff_id], until - now)
         self.duty_owed[staff_id] -= minutes
+        self.duty_minutes += self.measured_part(now, minutes)
         return minutes
 
     # -- accounting ----------------------------------------------------------------------
-    def book_busy(self, start: float, minutes: float) -> None:
-        """``minutes`` of busy time from ``start``: the part inside the measured window
-        (after the warm-up, before the horizon) counts towards the utilization."""
+    def measured_part(self, start: float, minutes: float) -> float:
+        """Of ``minutes`` from ``start``, those after the warm-up and before the horizon."""
         end = start + minutes
         if end > self.end_time:
             end = self.end_time
             minutes = end - start
         if start >= self.measure_from:
-            self.busy_minutes += minutes
-        elif end > self.measure_from:  # started in the warm-up
-            self.busy_minutes += end - self.measure_from
+            return minutes
+        if end > self.measure_from:  # started in the warm-up
+            return end - self.measure_from
+        return 0.0
+
+    def book_busy(self, start: float, minutes: float) -> None:
+        """``minutes`` of busy time from ``start``: the part inside the measured window
+        counts towards the utilization."""
+        self.busy_minutes += self.measured_part(start, minutes)
+
+    def staff_for_records(self, open_minutes: float) -> float:
+        """Staff-equivalents who had the measured ``open_minutes`` for records: the
+        pool's staff less the time its other duties took (the utilization's base)."""
+        return self.count - self.duty_minutes / open_minutes if open_minutes else self.count
 
     # -- conditions ----------------------------------------------------------------------
     def put_down_work(self, cause: str) -> None:
