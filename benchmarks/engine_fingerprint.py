@@ -37,8 +37,9 @@ def fingerprint() -> dict[str, dict]:
     for name, sc, seed in cases:
         for r in range(3):
             o = simulate_replication(sc, sc.seed if seed is None else seed, r, keep_records=True)
-            rows = [list(map(str, row)) for row in o.records[:3000:7]]
-            out[f"{name}#{r}"] = {"kpis": o.kpis, "records": len(o.records), "rows": rows}
+            records = list(zip(*o.records.values(), strict=True)) if o.records else []
+            rows = [list(map(str, row)) for row in records[:3000:7]]
+            out[f"{name}#{r}"] = {"kpis": o.kpis, "records": len(records), "rows": rows}
     return out
 
 

@@ -49,6 +49,7 @@ from simulator.model.pools import Call, StaffPool
 from simulator.model.record import Record
 from simulator.model.recorder import Recorder
 from simulator.model.signoff import SignOffRounds
+from simulator.model.tables import HourlyBins, KeptTables, TableSink
 from simulator.scenario.channels import CHANNEL_KINDS, HANDOVER, ChannelKind
 from simulator.scenario.models import Scenario
 from simulator.streams import RandomStreams
@@ -64,9 +65,9 @@ class ReplicationOutput:
     """What one replication returns: its KPIs and, if asked for, its records."""
 
     kpis: dict[str, float]
-    records: list[tuple] | None
-    busy_log: list[tuple[str, float, float]] | None = None  # (pool, start, end) minutes
-    daily: list[tuple[int, int, int, int]] | None = None  # (day, in system, backlog, waiting)
+    records: dict[str, list] | None = None  # columns of RECORD_COLUMNS
+    hourly: dict[str, list] | None = None  # day, hour, walk_in_arrivals, queue_length, ...
+    daily: dict[str, list] | None = None  # day, in_center, backlog, waiting
 
 
 class Center:
@@ -78,6 +79,7 @@ class Center:
         streams: RandomStreams,
         keep_records: bool = False,
         env: simpy.Environment | None = None,
+        sink: TableSink | None = None,
     ):
         self.sc = scenario
         # Several centers of a province share one environment (and one clock).
@@ -94,12 +96,18 @@ class Center:
         self.measure_from = float(self.warmup_days * MINUTES_PER_DAY)
         self.end_time = float(self.total_days * MINUTES_PER_DAY)
         procs = scenario.procedures
+        self.tables = KeptTables() if keep_records and sink is None else None
+        sink = sink if sink is not None else self.tables
         self.recorder = Recorder(
             self.measure_from,
             keep_records,
             [p.id for p in procs],
             [p.field for p in procs],
             scenario.demand.postal_delivery_working_days * MINUTES_PER_DAY,
+            sink=sink,
+            hourly=HourlyBins(self.hours.spans, _pool_sizes(scenario), self.warmup_days, sink)
+            if keep_records
+            else None,
         )
         window = (self.measure_from, self.end_time)
         self.desks = [StaffPool(d.name, d.count, *window) for d in scenario.staff.desks]
@@ -174,7 +182,6 @@ class Center:
                 env.process(self.postal_agent(self.postal, i))
         if not self.hours.always_open:
             env.process(self.opening_hours())
-        self.daily: list[tuple[int, int, int, int]] = []
         self.in_progress_at_close: list[int] = []  # one count per working day
         env.process(self.end_of_day_count())
 
@@ -220,7 +227,7 @@ class Center:
                 total += len(self.sign_off.waiting)
             self.in_progress_at_close.append(total)
             if keep:
-                self.daily.append((day, total, backlog, waiting))
+                self.recorder.day_closed(env.now, day, total, backlog, waiting)
 
     # -- arrivals ------------------------------------------------------------------------
     def filings(
@@ -230,6 +237,7 @@ class Center:
         env = self.env
         recorder = self.recorder
         receive = self.intake[channel.taken_in_by]
+        hourly = self.recorder.hourly if channel.taken_in_by == "desk" else None
         deadline_days = np.asarray(self.deadline_days)
         timeout = env.timeout
         ids = self._ids
@@ -241,6 +249,8 @@ class Center:
             recorder.records_filed(int(measured.sum()))
             due = self.hours.due_times(times, deadline_days[batch.procedure])
             optional = batch.optional_columns()
+            if hourly is not None:
+                hourly.walk_ins_filed(times)
             for i, (t, proc, prio, rej, intake, processing, due_t, meas) in enumerate(
                 zip(
                     times.tolist(),
@@ -357,7 +367,7 @@ class Center:
         conditions = self.conditions
         priority_queue, queue, in_hand = pool.priority_queue, pool.queue, pool.in_hand
         processes_back_office = self.back_office is None
-        log_busy = recorder.busy_log.append if recorder.keep_records else None
+        log_busy = recorder.busy if recorder.keep_records else None
         handle_sink, stay_sink = recorder.handle_sink, recorder.stay_sink
         timeout = env.timeout
         start_service = self.start_service
@@ -395,7 +405,7 @@ class Center:
             end = env.now
             rec.desk_end = end
             if log_busy is not None:
-                log_busy((pool.name, rec.desk_start, end))
+                log_busy(pool.name, rec.desk_start, end)
             if rec.measured:
                 handle_sink(end - rec.desk_start)
                 stay_sink(end - rec.queued)
@@ -466,7 +476,7 @@ class Center:
                 yield env.timeout(rec.intake)
                 del pool.in_hand[staff_id]
                 if self.recorder.keep_records:
-                    self.recorder.busy_log.append((pool.name, start, env.now))
+                    self.recorder.busy(pool.name, start, env.now)
                 self.hand_on(rec)
             else:
                 call = Call(env, staff_id)
@@ -509,7 +519,7 @@ class Center:
             del pool.chunk_start[staff_id]
             pool.book_busy(start, elapsed)
             if self.recorder.keep_records:
-                self.recorder.busy_log.append((pool.name, start, start + elapsed))
+                self.recorder.busy(pool.name, start, start + elapsed)
             rec.remaining -= elapsed / factor
             if (
                 interrupted
@@ -732,7 +742,7 @@ class Center:
                     start = pool.chunk_start.get(staff_id, rec.desk_start)
                     if pool is self.postal or math.isnan(start):
                         continue  # postal intakes are not logged until they end
-                    self.recorder.busy_log.append((pool.name, start, end))
+                    self.recorder.busy(pool.name, start, end)
 
     def run(self) -> ReplicationOutput:
         self.env.run(until=self.end_time)
@@ -757,17 +767,38 @@ class Center:
             in_progress_at_close=self.in_progress_at_close,
             growth_from_day=growth_window_start(sc),
         )
-        if not recorder.keep_records:
-            return ReplicationOutput(kpis, None)
-        return ReplicationOutput(kpis, recorder.rows, recorder.busy_log, self.daily)
+        if recorder.keep_records:
+            recorder.tables_done(self.total_days)
+        if self.tables is None:  # no tables, or handed to the caller's sink
+            return ReplicationOutput(kpis)
+        t = self.tables
+        return ReplicationOutput(kpis, t.table("records"), t.table("hourly"), t.table("daily"))
+
+
+def _pool_sizes(scenario: Scenario) -> dict[str, int]:
+    """Staff pool name -> staff, in the order of the hourly table's columns."""
+    pools = {d.name: d.count for d in scenario.staff.desks}
+    if scenario.staff.back_office:
+        pools["back-office"] = scenario.staff.back_office
+    if scenario.staff.postal_agents:
+        pools["postal-agents"] = scenario.staff.postal_agents
+    return pools
 
 
 def simulate_replication(
-    scenario: Scenario, seed: int, replication: int, keep_records: bool = False
+    scenario: Scenario,
+    seed: int,
+    replication: int,
+    keep_records: bool = False,
+    sink: TableSink | None = None,
 ) -> ReplicationOutput:
-    """One replication: a pure function of (scenario, seed, replication index)."""
+    """One replication: a pure function of (scenario, seed, replication index).
+
+    With ``keep_records`` the records, hourly and daily tables come back in the
+    output, or, with ``sink``, go to it in chunks as the run goes (bounded memory).
+    """
     streams = RandomStreams(seed, replication)
-    return Center(scenario, streams, keep_records).run()
+    return Center(scenario, streams, keep_records, sink=sink).run()
 
 
 __all__ = ["Center", "ReplicationOutput", "StaffPool", "simulate_replication"]

@@ -3,8 +3,8 @@
 The center reports what happens (a walk-in starts service, a record is
 resolved, the queue changes); the :class:`Recorder` decides what to keep. By
 default it keeps only streaming statistics, so memory does not grow with the
-horizon; with ``keep_records=True`` it also keeps one row per record for the
-records table.
+horizon; with ``keep_records=True`` it also produces the records, hourly and
+daily tables (:mod:`simulator.model.tables`), handed to a sink in chunks.
 
 Counts follow the *cohort* of records filed in the measured horizon (after
 warm-up): each is, at the end of the run, completed, rejected, abandoned or
@@ -18,30 +18,18 @@ from __future__ import annotations
 import math
 
 from simulator.model.record import Record
+from simulator.model.tables import (
+    CHUNK_ROWS,
+    DAILY_COLUMNS,
+    RECORD_COLUMNS,
+    HourlyBins,
+    KeptTables,
+    TableSink,
+)
 from simulator.stats import StreamingQuantiles
 
 #: Values kept in plain lists before they are folded into the statistics.
 BUFFERED_VALUES = 8192
-
-RECORD_COLUMNS = (
-    "record",
-    "channel",
-    "procedure",
-    "field",
-    "priority",
-    "desk",
-    "arrival_minute",
-    "day",
-    "wait_minutes",
-    "handle_minutes",
-    "desk_end_minute",
-    "resolved_minute",
-    "due_minute",
-    "outcome",
-    "on_time",
-    "returned_minute",
-    "queued_minute",
-)
 
 
 class Recorder:
@@ -54,12 +42,19 @@ class Recorder:
         procedure_ids: list[str],
         procedure_fields: list[str],
         postal_delivery_minutes: float = 0.0,
+        *,
+        sink: TableSink | None = None,
+        hourly: HourlyBins | None = None,
     ):
         self.postal_delivery_minutes = postal_delivery_minutes
         self.measure_from = measure_from
         self.keep_records = keep_records
+        # Rows are buffered as tuples and handed out as columns, CHUNK_ROWS at a time.
+        self.sink: TableSink = sink if sink is not None else KeptTables()
         self.rows: list[tuple] = []
-        self.busy_log: list[tuple[str, float, float]] = []
+        self.daily_rows: list[tuple[int, int, int, int]] = []
+        self.hourly = hourly
+        self._hq_since = 0.0  # start of the queue length's current segment (hourly)
         self._proc_ids = procedure_ids
         self._proc_fields = procedure_fields
         self.waits = StreamingQuantiles(batch=BUFFERED_VALUES)
@@ -106,12 +101,49 @@ class Recorder:
 
     def queue_changed(self, now: float, delta: int) -> None:
         """The number of walk-ins waiting changed by ``delta`` at ``now``."""
+        if self.hourly is not None:
+            self.hourly.queue_segment(self._hq_since, now, self._queue_len)
+            self._hq_since = now
         if now > self.measure_from:
             self.queue_area += self._queue_len * (now - self._queue_since)
             self._queue_since = now
         self._queue_len += delta
         if self._queue_len > self.queue_max and now >= self.measure_from:
             self.queue_max = self._queue_len
+
+    def busy(self, pool: str, start: float, end: float) -> None:
+        """Staff of ``pool`` worked from ``start`` to ``end`` (for the hourly table)."""
+        self.hourly.busy.append((pool, start, end))
+
+    def day_closed(self, now: float, day: int, in_center: int, backlog: int, waiting: int) -> None:
+        """The end (``now``) of working day ``day``, records table kept: its daily row,
+        and the hourly rows of the day before (final now)."""
+        self.daily_rows.append((day, in_center, backlog, waiting))
+        if len(self.daily_rows) >= CHUNK_ROWS:
+            self._hand_out_daily()
+        if self.hourly is not None:
+            self.hourly.queue_segment(self._hq_since, now, self._queue_len)
+            self._hq_since = now
+            self.hourly.day_over(day)
+
+    def _hand_out_records(self) -> None:
+        if self.rows:
+            columns = list(zip(*self.rows, strict=True))
+            self.sink("records", {c: list(v) for c, v in zip(RECORD_COLUMNS, columns, strict=True)})
+            self.rows = []
+
+    def _hand_out_daily(self) -> None:
+        if self.daily_rows:
+            columns = list(zip(*self.daily_rows, strict=True))
+            self.sink("daily", {c: list(v) for c, v in zip(DAILY_COLUMNS, columns, strict=True)})
+            self.daily_rows = []
+
+    def tables_done(self, total_days: int) -> None:
+        """The run is over: hand out what is left of every table."""
+        self._hand_out_records()
+        self._hand_out_daily()
+        if self.hourly is not None:
+            self.hourly.finish(total_days)
 
     def record_resolved(self, rec: Record, now: float) -> None:
         if rec.measured:
@@ -181,6 +213,8 @@ class Recorder:
                 rec.queued,
             )
         )
+        if len(self.rows) >= CHUNK_ROWS:
+            self._hand_out_records()
 
     # -- the replication's KPIs --------------------------------------------------------
     def kpis(

@@ -1,0 +1,210 @@
+"""The per-record and per-hour tables of a replication, handed out in chunks.
+
+With ``keep_records`` the recorder produces three tables besides the KPIs:
+
+* ``records``: one row per record of the measured cohort (:data:`RECORD_COLUMNS`);
+* ``hourly``: one row per measured working day and hour of the day: walk-in
+  arrivals, the mean number of walk-ins waiting, each staff pool's busy share;
+* ``daily``: records in the center at the end of each working day.
+
+They are handed to a *sink*, a callable ``sink(table, columns)`` receiving a
+chunk of rows as columns (``{column: list}``), as soon as a chunk is complete
+(:data:`CHUNK_ROWS` records; an hour's row once its day is over), so that what a
+replication holds stays bounded whatever the horizon: a sink that writes the
+chunks to disk keeps memory flat. :class:`KeptTables`, the default, keeps the
+chunks in memory (what ``simulator.run(..., records=True)`` returns). The model
+never knows where the chunks go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simulator.model.calendar import MINUTES_PER_DAY
+
+TableSink = Callable[[str, dict[str, list]], None]
+"""``sink(table, columns)``: a chunk of rows of ``records``, ``hourly`` or ``daily``."""
+
+#: Records buffered before a chunk is handed to the sink.
+CHUNK_ROWS = 65_536
+
+RECORD_COLUMNS = (
+    "record",
+    "channel",
+    "procedure",
+    "field",
+    "priority",
+    "desk",
+    "arrival_minute",
+    "day",
+    "wait_minutes",
+    "handle_minutes",
+    "desk_end_minute",
+    "resolved_minute",
+    "due_minute",
+    "outcome",
+    "on_time",
+    "returned_minute",
+    "queued_minute",
+)
+DAILY_COLUMNS = ("day", "in_center", "backlog", "waiting")
+HOUR = 60.0
+
+
+@dataclass
+class KeptTables:
+    """A sink that keeps every chunk in memory."""
+
+    chunks: dict[str, list[dict[str, list]]] = field(
+        default_factory=lambda: {"records": [], "hourly": [], "daily": []}
+    )
+
+    def __call__(self, table: str, columns: dict[str, list]) -> None:
+        self.chunks[table].append(columns)
+
+    def table(self, name: str) -> dict[str, list]:
+        """The whole table as columns (empty columns when no row was produced)."""
+        chunks = self.chunks[name]
+        if not chunks:
+            return {}
+        if len(chunks) == 1:
+            return chunks[0]
+        return {c: [v for chunk in chunks for v in chunk[c]] for c in chunks[0]}
+
+
+def spread_over_hours(
+    start: np.ndarray, end: np.ndarray, weight: np.ndarray | None, n_bins: int
+) -> np.ndarray:
+    """Weighted minutes of the intervals [start, end) (in minutes from bin 0) that fall
+    in each of ``n_bins`` hour bins; parts outside the bins are dropped."""
+    out = np.zeros(n_bins)
+    start = np.maximum(np.asarray(start, dtype=float), 0.0)
+    end = np.minimum(np.asarray(end, dtype=float), n_bins * HOUR)
+    w = np.ones(len(start)) if weight is None else np.asarray(weight, dtype=float)
+    keep = end > start
+    start, end, w = start[keep], end[keep], w[keep]
+    first = np.floor(start / HOUR).astype(np.int64)
+    last = np.floor(np.nextafter(end, -np.inf) / HOUR).astype(np.int64)
+    same = first == last
+    np.add.at(out, first[same], (end[same] - start[same]) * w[same])
+    for s, e, a, b, x in zip(
+        start[~same], end[~same], first[~same], last[~same], w[~same], strict=True
+    ):
+        out[a] += ((a + 1) * HOUR - s) * x
+        out[a + 1 : b] += HOUR * x
+        out[b] += (e - b * HOUR) * x
+    return out
+
+
+class HourlyBins:
+    """Hour-by-hour figures of one replication, built while it runs.
+
+    The center reports walk-in arrivals, the walk-in queue's length over time
+    and the staff's busy intervals; at the end of each working day the bins of
+    the day before (a service may run past midnight in a 24-hour calendar) are
+    final and handed to the sink as that day's rows. Only the shown hours are
+    kept: the open hours, the breaks between them, and the hour after closing,
+    when citizens queued at closing are still served. Utilization in an hour is
+    busy staff-minutes over the pool's staff times the open minutes of that hour
+    (NaN in an hour with no open minute).
+    """
+
+    def __init__(
+        self,
+        spans: tuple[tuple[int, int], ...],
+        pools: dict[str, int],
+        first_day: int,
+        sink: TableSink,
+    ):
+        self.sink = sink
+        self.first_day = first_day  # the first measured day: earlier days are not kept
+        self.pools = list(pools)
+        self.counts = np.array([pools[p] for p in self.pools], dtype=float)
+        self.open_in_hour = np.zeros(24)
+        for a, b in spans:
+            self.open_in_hour += spread_over_hours(np.array([a]), np.array([b]), None, 24)
+        hours_open = np.flatnonzero(self.open_in_hour > 0)
+        self.shown_hours = np.arange(hours_open[0], min(24, hours_open[-1] + 2))
+        self._pool_index = {p: i for i, p in enumerate(self.pools)}
+        self.next_day = 0  # days before it were handed out
+        self.arrivals = np.zeros(0)
+        self.queue: tuple[list[float], list[float], list[float]] = ([], [], [])
+        self.busy: list[tuple[str, float, float]] = []  # (pool, start, end)
+
+    def walk_ins_filed(self, times: np.ndarray) -> None:
+        self.arrivals = np.concatenate([self.arrivals, times])
+
+    def queue_segment(self, start: float, end: float, length: int) -> None:
+        if length and end > start:
+            self.queue[0].append(start)
+            self.queue[1].append(end)
+            self.queue[2].append(float(length))
+
+    def day_over(self, day: int) -> None:
+        """Working day ``day`` has ended: hand out the rows of the days before it."""
+        self._hand_out(day)
+
+    def finish(self, total_days: int) -> None:
+        """The run is over: hand out every remaining day."""
+        self._hand_out(total_days)
+
+    def _hand_out(self, until_day: int) -> None:
+        """Rows of days ``next_day .. until_day - 1``; work logged so far that falls in
+        later days is kept for them."""
+        lo, hi = self.next_day, until_day
+        if hi <= lo:
+            return
+        origin = lo * MINUTES_PER_DAY
+        later = max(hi + 1, lo + 2)
+        n_bins = (later - lo) * 24
+        arrivals = self.arrivals - origin
+        arr = np.bincount(
+            np.floor(arrivals[(arrivals >= 0) & (arrivals < n_bins * HOUR)] / HOUR).astype(
+                np.int64
+            ),
+            minlength=n_bins,
+        )[:n_bins]
+        qs, qe, ql = (np.asarray(x, dtype=float) for x in self.queue)
+        queue = spread_over_hours(qs - origin, qe - origin, ql, n_bins) / HOUR
+        busy = np.zeros((len(self.pools), n_bins))
+        if self.busy:
+            names, starts, ends = zip(*self.busy, strict=True)
+            starts_a = np.asarray(starts) - origin
+            ends_a = np.asarray(ends) - origin
+            which = np.array([self._pool_index[n] for n in names])
+            for i in range(len(self.pools)):
+                sel = which == i
+                busy[i] = spread_over_hours(starts_a[sel], ends_a[sel], None, n_bins)
+        # Keep what falls at or after until_day for the next hand-out.
+        cut = until_day * MINUTES_PER_DAY
+        self.arrivals = self.arrivals[self.arrivals >= cut]
+        keep_q = qe > cut
+        self.queue = (
+            np.maximum(qs[keep_q], cut).tolist(),
+            qe[keep_q].tolist(),
+            ql[keep_q].tolist(),
+        )
+        self.busy = [(n, max(s, cut), e) for n, s, e in self.busy if e > cut]
+        self.next_day = until_day
+        days = [d for d in range(lo, hi) if d >= self.first_day]
+        if not days:
+            return
+        hours = self.shown_hours
+        rows_day = np.repeat(days, len(hours))
+        rows_hour = np.tile(hours, len(days))
+        idx = (rows_day - lo) * 24 + rows_hour
+        staffed = self.open_in_hour[rows_hour]
+        columns: dict[str, list] = {
+            "day": rows_day.tolist(),
+            "hour": rows_hour.tolist(),
+            "walk_in_arrivals": arr[idx].tolist(),
+            "queue_length": queue[idx].tolist(),
+        }
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for i, pool in enumerate(self.pools):
+                util = np.where(staffed > 0, busy[i][idx] / (self.counts[i] * staffed), np.nan)
+                columns[f"utilization.{pool}"] = util.tolist()
+        self.sink("hourly", columns)
