@@ -367,7 +367,7 @@ class Center:
         conditions = self.conditions
         priority_queue, queue, in_hand = pool.priority_queue, pool.queue, pool.in_hand
         processes_back_office = self.back_office is None
-        log_busy = recorder.busy if recorder.keep_records else None
+        log_busy = recorder.hourly.busy_interval if recorder.hourly is not None else None
         handle_sink, stay_sink = recorder.handle_sink, recorder.stay_sink
         timeout = env.timeout
         start_service = self.start_service

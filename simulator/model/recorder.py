@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from simulator.model.calendar import MINUTES_PER_DAY
 from simulator.model.record import Record
 from simulator.model.tables import (
     CHUNK_ROWS,
@@ -55,8 +58,8 @@ class Recorder:
         self.daily_rows: list[tuple[int, int, int, int]] = []
         self.hourly = hourly
         self._hq_since = 0.0  # start of the queue length's current segment (hourly)
-        self._proc_ids = procedure_ids
-        self._proc_fields = procedure_fields
+        self._proc_ids_a = np.array(procedure_ids, dtype=object)
+        self._proc_fields_a = np.array(procedure_fields, dtype=object)
         self.waits = StreamingQuantiles(batch=BUFFERED_VALUES)
         self.handles = StreamingQuantiles(batch=BUFFERED_VALUES)
         self.time_in_center_total = 0.0
@@ -101,9 +104,9 @@ class Recorder:
 
     def queue_changed(self, now: float, delta: int) -> None:
         """The number of walk-ins waiting changed by ``delta`` at ``now``."""
-        if self.hourly is not None:
+        if self.hourly is not None and self._queue_len:
             self.hourly.queue_segment(self._hq_since, now, self._queue_len)
-            self._hq_since = now
+        self._hq_since = now
         if now > self.measure_from:
             self.queue_area += self._queue_len * (now - self._queue_since)
             self._queue_since = now
@@ -113,7 +116,7 @@ class Recorder:
 
     def busy(self, pool: str, start: float, end: float) -> None:
         """Staff of ``pool`` worked from ``start`` to ``end`` (for the hourly table)."""
-        self.hourly.busy.append((pool, start, end))
+        self.hourly.busy_interval(pool, start, end)
 
     def day_closed(self, now: float, day: int, in_center: int, backlog: int, waiting: int) -> None:
         """The end (``now``) of working day ``day``, records table kept: its daily row,
@@ -127,10 +130,56 @@ class Recorder:
             self.hourly.day_over(day)
 
     def _hand_out_records(self) -> None:
-        if self.rows:
-            columns = list(zip(*self.rows, strict=True))
-            self.sink("records", {c: list(v) for c, v in zip(RECORD_COLUMNS, columns, strict=True)})
-            self.rows = []
+        if not self.rows:
+            return
+        (
+            rid,
+            kind,
+            proc,
+            prio,
+            group,
+            arrival,
+            start,
+            end,
+            resolved,
+            due,
+            outcome,
+            on_time,
+            queued,
+        ) = (list(c) for c in zip(*self.rows, strict=True))
+        self.rows = []
+        arrival_a = np.asarray(arrival, dtype=float)
+        start_a = np.asarray(start, dtype=float)
+        end_a = np.asarray(end, dtype=float)
+        resolved_a = np.asarray(resolved, dtype=float)
+        queued_a = np.asarray(queued, dtype=float)
+        proc_a = np.asarray(proc, dtype=np.int64)
+        # A walk-in's wait counts from the last time it joined the queue (a citizen
+        # coming back with a supplement queues again); results going back by post
+        # reach the citizen the delivery days later.
+        by_post = np.array([k.result_by_post for k in kind]) & (np.asarray(outcome) == "completed")
+        returned = np.where(by_post, resolved_a + self.postal_delivery_minutes, resolved_a)
+        columns = {
+            "record": rid,
+            "channel": [k.name for k in kind],
+            "procedure": self._proc_ids_a[proc_a].tolist(),
+            "field": self._proc_fields_a[proc_a].tolist(),
+            "priority": prio,
+            "desk": [g.name if g is not None else None for g in group],
+            "arrival_minute": arrival,
+            "day": (arrival_a // MINUTES_PER_DAY).astype(np.int64).tolist(),
+            "wait_minutes": (start_a - queued_a).tolist(),
+            "handle_minutes": (end_a - start_a).tolist(),
+            "desk_end_minute": end,
+            "resolved_minute": resolved,
+            "due_minute": due,
+            "outcome": outcome,
+            "on_time": on_time,
+            "returned_minute": returned.tolist(),
+            "queued_minute": queued,
+        }
+        assert tuple(columns) == RECORD_COLUMNS
+        self.sink("records", columns)
 
     def _hand_out_daily(self) -> None:
         if self.daily_rows:
@@ -187,29 +236,22 @@ class Recorder:
                     self._row(rec, math.nan, "in_progress", None)
 
     def _row(self, rec: Record, resolved: float, outcome: str, on_time: bool | None) -> None:
-        # A walk-in's wait counts from the last time it joined the queue (a
-        # citizen coming back with a supplement queues again).
-        returned = resolved
-        if rec.channel.result_by_post and outcome == "completed":
-            returned = resolved + self.postal_delivery_minutes
+        # What the record's row needs, as it is now; the derived columns (names,
+        # wait, handle, day, return by post) are computed per chunk, with numpy.
         self.rows.append(
             (
                 rec.id,
-                rec.channel.name,
-                self._proc_ids[rec.proc],
-                self._proc_fields[rec.proc],
+                rec.channel,
+                rec.proc,
                 rec.priority,
-                rec.group.name if rec.group is not None else None,
+                rec.group,
                 rec.arrival,
-                rec.day,
-                rec.desk_start - rec.queued,
-                rec.desk_end - rec.desk_start,
+                rec.desk_start,
                 rec.desk_end,
                 resolved,
                 rec.due,
                 outcome,
                 on_time,
-                returned,
                 rec.queued,
             )
         )

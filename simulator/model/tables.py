@@ -18,6 +18,7 @@ never knows where the chunks go.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -72,7 +73,7 @@ class KeptTables:
             return {}
         if len(chunks) == 1:
             return chunks[0]
-        return {c: [v for chunk in chunks for v in chunk[c]] for c in chunks[0]}
+        return {c: list(itertools.chain.from_iterable(ch[c] for ch in chunks)) for c in chunks[0]}
 
 
 def spread_over_hours(
@@ -90,8 +91,13 @@ def spread_over_hours(
     last = np.floor(np.nextafter(end, -np.inf) / HOUR).astype(np.int64)
     same = first == last
     np.add.at(out, first[same], (end[same] - start[same]) * w[same])
+    # Intervals across one hour boundary (most of the others): both parts at once.
+    one = last == first + 1
+    np.add.at(out, first[one], ((first[one] + 1) * HOUR - start[one]) * w[one])
+    np.add.at(out, last[one], (end[one] - last[one] * HOUR) * w[one])
+    longer = ~(same | one)
     for s, e, a, b, x in zip(
-        start[~same], end[~same], first[~same], last[~same], w[~same], strict=True
+        start[longer], end[longer], first[longer], last[longer], w[longer], strict=True
     ):
         out[a] += ((a + 1) * HOUR - s) * x
         out[a + 1 : b] += HOUR * x
@@ -132,7 +138,14 @@ class HourlyBins:
         self.next_day = 0  # days before it were handed out
         self.arrivals = np.zeros(0)
         self.queue: tuple[list[float], list[float], list[float]] = ([], [], [])
-        self.busy: list[tuple[str, float, float]] = []  # (pool, start, end)
+        # Busy intervals logged since the last hand-out: pool index, start, end.
+        self.busy: tuple[list[int], list[float], list[float]] = ([], [], [])
+
+    def busy_interval(self, pool: str, start: float, end: float) -> None:
+        which, starts, ends = self.busy
+        which.append(self._pool_index[pool])
+        starts.append(start)
+        ends.append(end)
 
     def walk_ins_filed(self, times: np.ndarray) -> None:
         self.arrivals = np.concatenate([self.arrivals, times])
@@ -170,14 +183,12 @@ class HourlyBins:
         qs, qe, ql = (np.asarray(x, dtype=float) for x in self.queue)
         queue = spread_over_hours(qs - origin, qe - origin, ql, n_bins) / HOUR
         busy = np.zeros((len(self.pools), n_bins))
-        if self.busy:
-            names, starts, ends = zip(*self.busy, strict=True)
-            starts_a = np.asarray(starts) - origin
-            ends_a = np.asarray(ends) - origin
-            which = np.array([self._pool_index[n] for n in names])
-            for i in range(len(self.pools)):
-                sel = which == i
-                busy[i] = spread_over_hours(starts_a[sel], ends_a[sel], None, n_bins)
+        which = np.asarray(self.busy[0], dtype=np.int64)
+        bs, be = (np.asarray(x, dtype=float) for x in self.busy[1:])
+        for i in range(len(self.pools)):
+            sel = which == i
+            if sel.any():
+                busy[i] = spread_over_hours(bs[sel] - origin, be[sel] - origin, None, n_bins)
         # Keep what falls at or after until_day for the next hand-out.
         cut = until_day * MINUTES_PER_DAY
         self.arrivals = self.arrivals[self.arrivals >= cut]
@@ -187,7 +198,12 @@ class HourlyBins:
             qe[keep_q].tolist(),
             ql[keep_q].tolist(),
         )
-        self.busy = [(n, max(s, cut), e) for n, s, e in self.busy if e > cut]
+        keep_b = be > cut
+        self.busy = (
+            which[keep_b].tolist(),
+            np.maximum(bs[keep_b], cut).tolist(),
+            be[keep_b].tolist(),
+        )
         self.next_day = until_day
         days = [d for d in range(lo, hi) if d >= self.first_day]
         if not days:
