@@ -246,9 +246,13 @@ def _channel_mix(sc: Scenario) -> dict[str, dict[str, float]]:
     """Channel -> procedure id -> share of that channel's records."""
     out: dict[str, dict[str, float]] = {}
     for ch in CHANNEL_KINDS:
-        allowed = [p for p in sc.procedures if p.channels is None or ch in p.channels]
-        norm = sum(p.share for p in allowed)
-        out[ch] = {p.id: (p.share / norm if norm else 0.0) for p in allowed}
+        weights = sc.procedure_weights(ch)
+        norm = sum(weights)
+        out[ch] = {
+            p.id: (w / norm if norm else 0.0)
+            for p, w in zip(sc.procedures, weights, strict=True)
+            if w > 0
+        }
     return out
 
 

@@ -101,9 +101,7 @@ class FilingGenerator:
         self.starts, self.lengths, self.mass = rate_pieces(hours, weights, around_the_clock)
         self.expected = self.per_day * self.mass
         procs = scenario.procedures
-        allowed = np.array(
-            [p.share if p.channels is None or channel in p.channels else 0.0 for p in procs]
-        )
+        allowed = np.array(scenario.procedure_weights(channel))
         self.mix = allowed / allowed.sum() if allowed.sum() > 0 else allowed
         self.procedures = procs
         self.priority_share = scenario.demand.priority_share if kind.in_person else 0.0

@@ -616,6 +616,14 @@ class Scenario(_Model):
         shares["walk_in"] += moved
         return shares
 
+    def procedure_weights(self, channel: str) -> list[float]:
+        """Each procedure's weight among the records of one channel: its share, or 0
+        when the procedure cannot be filed by that channel (``procedures[].channels``).
+        The procedure mix of a channel is these weights normalised."""
+        return [
+            p.share if p.channels is None or channel in p.channels else 0.0 for p in self.procedures
+        ]
+
     def profile_weights(self) -> dict[int, float]:
         """Hourly arrival weights for walk-in and postal records."""
         profile = self.demand.hourly_profile
