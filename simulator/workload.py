@@ -70,7 +70,7 @@ class PoolLoad:
     back_office_erlangs: float  # online checks, processing, linked-step work
     postal_erlangs: float  # postal intake
     availability: float  # share of a staff member's open time available for this work
-    record_share: float  # share of open time not taken by other duties (staff.availability)
+    record_share: float  # share of open time on duty and not on other duties
     learning_factor: float  # mean slow-down of desk and processing times over the horizon
     walk_in_per_minute: float = 0.0  # walk-in visits per open minute (Erlang C input)
     mean_intake_minutes: float = 0.0  # mean desk time per visit, slow-down included
@@ -403,7 +403,8 @@ def pool_loads(
         back: float,
         postal: float = 0.0,
     ) -> PoolLoad:
-        share = sc.staff.availability_of(name)  # open time for records (other duties)
+        # Open time for records: on duty by the schedule, less other duties.
+        share = sc.staff.availability_of(name) * sc.on_duty_share(name)
         if kind == "postal":
             availability = 1.0  # the operators' staff: no absence or outage modelled
         else:

@@ -105,7 +105,13 @@ class Center:
             [p.field for p in procs],
             scenario.demand.postal_delivery_working_days * MINUTES_PER_DAY,
             sink=sink,
-            hourly=HourlyBins(self.hours.spans, _pool_sizes(scenario), self.warmup_days, sink)
+            hourly=HourlyBins(
+                self.hours.spans,
+                _pool_sizes(scenario),
+                self.warmup_days,
+                sink,
+                _staffed_by_hour(scenario),
+            )
             if keep_records
             else None,
         )
@@ -375,7 +381,10 @@ class Center:
         needs_signature = self.needs_signature
         while True:
             if staff_id >= pool.present:
-                yield from conditions.absent_until_tomorrow()
+                if staff_id >= pool.present_today:
+                    yield from conditions.absent_until_tomorrow()
+                else:  # off shift until the schedule changes
+                    yield pool.off_shift_call(env, staff_id)
                 continue
             if pool.duty_owed and pool.duty_owed[staff_id] > 0 and self.open:
                 yield timeout(pool.take_duty(staff_id, self.session_end, env.now))
@@ -452,8 +461,10 @@ class Center:
         env = self.env
         conditions = self.conditions
         while True:
-            if staff_id >= pool.present:
+            if staff_id >= pool.present_today:
                 yield from conditions.absent_until_tomorrow()
+            elif staff_id >= pool.present:  # off shift until the schedule changes
+                yield pool.off_shift_call(env, staff_id)
             elif pool.duty_owed and pool.duty_owed[staff_id] > 0 and self.open:
                 yield env.timeout(pool.take_duty(staff_id, self.session_end, env.now))
             elif pool.backlog and self.open and not conditions.back_office_stopped:
@@ -783,6 +794,23 @@ def _pool_sizes(scenario: Scenario) -> dict[str, int]:
     if scenario.staff.postal_agents:
         pools["postal-agents"] = scenario.staff.postal_agents
     return pools
+
+
+def _staffed_by_hour(scenario: Scenario):
+    """``staffed(day)``: staff-minutes on duty while open per pool and clock hour, when
+    some pool has a schedule (None otherwise: every staff member in every open minute)."""
+    pools = list(_pool_sizes(scenario))
+    if not any(scenario.staff.schedule_of(p) is not None for p in pools):
+        return None
+    cache: dict[str, np.ndarray] = {}
+
+    def staffed(day: int) -> np.ndarray:
+        weekday = scenario.weekday_of(day)
+        if weekday not in cache:
+            cache[weekday] = np.array([scenario.on_duty_by_hour(p, weekday) for p in pools])
+        return cache[weekday]
+
+    return staffed
 
 
 def simulate_replication(

@@ -96,6 +96,11 @@ class WorkingConditions:
             env.process(self.each_working_day())
         for outage in scenario.disruptions:
             env.process(self.outages(outage, streams(f"outage.{outage.name}")))
+        self.scenario = scenario
+        for pool in staffed:
+            schedule = scenario.staff.schedule_of(pool.name)
+            if schedule is not None:
+                self._start_roster(pool)
         block = scenario.staff.other_duties_block_minutes
         for pool in staffed:
             share = scenario.staff.availability_of(pool.name)
@@ -147,6 +152,37 @@ class WorkingConditions:
                 yield env.timeout(t - env.now)
                 if staff_id < pool.present:
                     pool.owe_duty(staff_id, block)
+
+    # -- schedules ----------------------------------------------------------------------
+    def _start_roster(self, pool: StaffPool) -> None:
+        sc = self.scenario
+        spans = self.hours.spans
+        schedule = sc.staff.schedule_of(pool.name)
+        changes = {
+            w: schedule.for_weekday(w).changes(list(spans), w)
+            for w in {sc.weekday_of(d) for d in range(7)}
+        }
+        first = int(pool.measure_from // MINUTES_PER_DAY)
+        pool.staff_open_minutes = sum(
+            sum(sc.on_duty_by_hour(pool.name, sc.weekday_of(d)))
+            for d in range(first, self.total_days)
+        )
+        pool.set_on_duty(changes[sc.weekday_of(0)][0][1])
+        self.env.process(self.roster(pool, changes))
+
+    def roster(
+        self, pool: StaffPool, changes: dict[str, list[tuple[int, int]]]
+    ) -> Generator[simpy.Event, Any, None]:
+        """Staff on duty through each working day, by the pool's schedule."""
+        env = self.env
+        for day in range(self.total_days):
+            base = day * MINUTES_PER_DAY
+            for minute, n in changes[self.scenario.weekday_of(day)]:
+                if base + minute > env.now:
+                    yield env.timeout(base + minute - env.now)
+                if n != pool.on_duty:
+                    pool.set_on_duty(n)
+                    self.on_change()
 
     # -- outages -----------------------------------------------------------------------
     def outages(self, outage: Disruption, rng) -> Generator[simpy.Event, Any, None]:

@@ -66,7 +66,11 @@ class StaffPool:
     ):
         self.name = name
         self.count = count
-        self.present = count  # staff at work today (absences lower it)
+        self.present = count  # staff at work now: not absent today, and on duty
+        self.present_today = count  # not absent today
+        self.on_duty = count  # on duty now by the pool's schedule
+        self.off_shift: list[Call] = []  # staff waiting for their shift to start
+        self.staff_open_minutes: float | None = None  # measured on-duty time (schedules)
         self.measure_from = measure_from
         self.end_time = end_time
         self.priority_queue: deque[Record] = deque()  # walk-ins served first
@@ -121,7 +125,26 @@ class StaffPool:
     # -- who is at work ------------------------------------------------------------------
     def set_present(self, n: int) -> None:
         """``n`` of the pool's staff (ids 0 .. n-1) are at work today."""
-        self.present = n
+        self.present_today = n
+        self.present = min(n, self.on_duty)
+
+    def off_shift_call(self, env: simpy.Environment, staff_id: int) -> Call:
+        """What a staff member off shift waits for: the next change of the schedule."""
+        call = Call(env, staff_id)
+        self.off_shift.append(call)
+        return call
+
+    def set_on_duty(self, n: int) -> None:
+        """The schedule puts ``n`` staff on duty from now: those leaving finish the
+        citizen in hand and put back-office work down (the next on duty picks it up);
+        those arriving look at the queues."""
+        self.on_duty = n
+        self.present = min(self.present_today, n)
+        for staff_id in [i for i in self.interruptible if i >= self.present]:
+            self.interruptible.pop(staff_id)[0].interrupt("shift")
+        waiting, self.off_shift = self.off_shift, []
+        for call in waiting:
+            call.succeed()
 
     def owe_duty(self, staff_id: int, minutes: float) -> None:
         """Staff member ``staff_id`` has ``minutes`` of other duties to do next."""
@@ -158,8 +181,16 @@ class StaffPool:
 
     def staff_for_records(self, open_minutes: float) -> float:
         """Staff-equivalents who had the measured ``open_minutes`` for records: the
-        pool's staff less the time its other duties took (the utilization's base)."""
-        return self.count - self.duty_minutes / open_minutes if open_minutes else self.count
+        pool's staff (on duty, with a schedule) less the time its other duties took
+        (the utilization's base)."""
+        if not open_minutes:
+            return self.count
+        on_duty = (
+            self.count
+            if self.staff_open_minutes is None
+            else self.staff_open_minutes / open_minutes
+        )
+        return on_duty - self.duty_minutes / open_minutes
 
     # -- conditions ----------------------------------------------------------------------
     def put_down_work(self, cause: str) -> None:

@@ -114,7 +114,7 @@ class HourlyBins:
     final and handed to the sink as that day's rows. Only the shown hours are
     kept: the open hours, the breaks between them, and the hour after closing,
     when citizens queued at closing are still served. Utilization in an hour is
-    busy staff-minutes over the pool's staff times the open minutes of that hour
+    busy staff-minutes over the staff-minutes on duty while open in that hour
     (NaN in an hour with no open minute).
     """
 
@@ -124,11 +124,15 @@ class HourlyBins:
         pools: dict[str, int],
         first_day: int,
         sink: TableSink,
+        staffed: Callable[[int], np.ndarray] | None = None,
     ):
         self.sink = sink
         self.first_day = first_day  # the first measured day: earlier days are not kept
         self.pools = list(pools)
         self.counts = np.array([pools[p] for p in self.pools], dtype=float)
+        # staffed(day): staff-minutes on duty while open, per pool and clock hour
+        # (default: every staff member in every open minute).
+        self.staffed = staffed
         self.open_in_hour = np.zeros(24)
         for a, b in spans:
             self.open_in_hour += spread_over_hours(np.array([a]), np.array([b]), None, 24)
@@ -212,7 +216,10 @@ class HourlyBins:
         rows_day = np.repeat(days, len(hours))
         rows_hour = np.tile(hours, len(days))
         idx = (rows_day - lo) * 24 + rows_hour
-        staffed = self.open_in_hour[rows_hour]
+        if self.staffed is None:
+            staffed = self.counts[:, None] * self.open_in_hour[rows_hour][None, :]
+        else:
+            staffed = np.concatenate([self.staffed(d)[:, hours] for d in days], axis=1)
         columns: dict[str, list] = {
             "day": rows_day.tolist(),
             "hour": rows_hour.tolist(),
@@ -221,6 +228,6 @@ class HourlyBins:
         }
         with np.errstate(invalid="ignore", divide="ignore"):
             for i, pool in enumerate(self.pools):
-                util = np.where(staffed > 0, busy[i][idx] / (self.counts[i] * staffed), np.nan)
+                util = np.where(staffed[i] > 0, busy[i][idx] / staffed[i], np.nan)
                 columns[f"utilization.{pool}"] = util.tolist()
         self.sink("hourly", columns)

@@ -45,7 +45,7 @@ from simulator.distributions import empirical_sha256
 from simulator.kpis import kpi_names_for
 from simulator.scenario.channels import CHANNEL_KINDS
 from simulator.scenario.errors import Problem, ScenarioError, problems_from_validation, repeats
-from simulator.scenario.models import DUPLICATES_CHECKED, SHARE_TOLERANCE, Scenario
+from simulator.scenario.models import DUPLICATES_CHECKED, SHARE_TOLERANCE, WEEKDAYS, Scenario
 
 RESERVED_DESK_NAMES = ("back-office", "postal-agents")
 
@@ -629,6 +629,7 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
                     f"(demand.channels.{ch} is {shares[ch]:g}), found 0",
                 )
             )
+    problems.extend(schedule_problems(sc))
     if sc.sign_off is not None:
         for i, pid in enumerate(sc.sign_off.procedures):
             if pid not in ids:
@@ -694,6 +695,99 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
                     f"expected a KPI name such as {', '.join(known[:4])}, ..., found {t.kpi!r}",
                 )
             )
+    return problems
+
+
+def _clock(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def schedule_problems(sc: Scenario) -> list[Problem]:
+    """Staff schedules that do not fit the calendar or leave a needed desk empty."""
+    problems: list[Problem] = []
+    spans = sc.calendar.open_spans_minutes()
+    weekdays = sc.calendar.weekdays if sc.calendar.type == "office" else list(WEEKDAYS)
+    opening, closing = spans[0][0], spans[-1][1]
+    pools = [(f"staff.desks.{i}", d.count, d.schedule) for i, d in enumerate(sc.staff.desks)]
+    pools.append(("staff.back_office", sc.staff.back_office, sc.staff.back_office_schedule))
+    for where, count, schedule in pools:
+        if schedule is None:
+            continue
+        key = f"{where}.schedule" if where != "staff.back_office" else "staff.back_office_schedule"
+        days = [("", schedule)] + [
+            (f".weekdays.{w}", day) for w, day in (schedule.weekdays or {}).items()
+        ]
+        for suffix, day in days:
+            if day.by_session is not None and len(day.by_session) != len(spans):
+                problems.append(
+                    Problem(
+                        f"{key}{suffix}.by_session",
+                        f"expected one count per opening session ({len(spans)}: "
+                        f"{', '.join(f'{_clock(a)}-{_clock(b)}' for a, b in spans)}), "
+                        f"found {len(day.by_session)}",
+                    )
+                )
+            for j, shift in enumerate(day.shifts or []):
+                a, b = shift.minutes()
+                if a < opening or b > closing:
+                    problems.append(
+                        Problem(
+                            f"{key}{suffix}.shifts.{j}",
+                            f"expected a shift within the opening hours "
+                            f"{_clock(opening)}-{_clock(closing)}, found {shift.start}-{shift.end}",
+                        )
+                    )
+        most = schedule.most_on_duty(spans, weekdays)
+        if most == 0:
+            problems.append(Problem(key, "expected someone on duty at some time, found nobody"))
+        elif count is not None and count < most:
+            count_key = f"{where}.count" if where != "staff.back_office" else where
+            problems.append(
+                Problem(
+                    count_key,
+                    f"expected at least the most staff on duty in its schedule ({most}), "
+                    f"found {count}",
+                )
+            )
+    # Walk-ins of a field need someone on duty at a desk covering it in every open hour.
+    if problems:
+        return problems
+    desk_fields = {
+        p.field
+        for p in sc.procedures
+        if any(
+            sc.channel_shares()[ch] > 0 and CHANNEL_KINDS[ch].taken_in_by == "desk"
+            for ch in CHANNEL_KINDS
+            if p.channels is None or ch in p.channels
+        )
+    }
+    for field in sorted(desk_fields):
+        groups = [(i, d) for i, d in enumerate(sc.staff.desks) if field in d.fields]
+        if not any(d.schedule is not None for _, d in groups):
+            continue
+        for w in weekdays:
+            on = [0] * 1440
+            for _, d in groups:
+                if d.schedule is None:
+                    on = [n + d.count for n in on]
+                    continue
+                changes = d.schedule.for_weekday(w).changes(spans, w) + [(1440, 0)]
+                for (m0, n), (m1, _) in zip(changes, changes[1:], strict=False):
+                    for m in range(m0, m1):
+                        on[m] += n
+            empty = [m for a, b in spans for m in range(a, b) if on[m] == 0]
+            if empty:
+                where = (
+                    f"staff.desks.{groups[0][0]}.schedule" if len(groups) == 1 else "staff.desks"
+                )
+                problems.append(
+                    Problem(
+                        where,
+                        f"expected someone on duty for field {field!r} whenever the center is "
+                        f"open, found nobody from {_clock(empty[0])} on {w}",
+                    )
+                )
+                break
     return problems
 
 

@@ -355,16 +355,131 @@ class LearningCurve(_Model):
         return 1 + (self.initial_factor - 1) * max(0.0, 1 - day / self.working_days)
 
 
+class Shift(_Model):
+    """``count`` staff on duty from ``start`` to ``end`` (HH:MM), on ``days`` (default:
+    every working day)."""
+
+    start: str
+    end: str
+    count: Annotated[int, Field(ge=1)]
+    days: list[Weekday] | None = None
+
+    @model_validator(mode="after")
+    def _valid_times(self) -> Shift:
+        parse_session(f"{self.start}-{self.end}")
+        return self
+
+    def minutes(self) -> tuple[int, int]:
+        return parse_session(f"{self.start}-{self.end}")
+
+
+class DaySchedule(_Model):
+    """Staff on duty through one working day: one count per opening session
+    (``by_session``), per clock hour (``by_hour``: hours not listed have nobody),
+    or a list of shifts."""
+
+    by_session: list[Annotated[int, Field(ge=0)]] | None = None
+    by_hour: dict[Annotated[int, Field(ge=0, le=23)], Annotated[int, Field(ge=0)]] | None = None
+    shifts: list[Shift] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> DaySchedule:
+        given = [k for k in ("by_session", "by_hour", "shifts") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "expected exactly one of by_session, by_hour or shifts, found "
+                + (", ".join(given) if given else "none")
+            )
+        return self
+
+    def changes(self, spans: list[tuple[int, int]], weekday: str) -> list[tuple[int, int]]:
+        """``(minute of the day, staff on duty from then)``, in time order, starting at 0."""
+        on = [0] * 1440
+        if self.by_session is not None:
+            for (a, b), n in zip(spans, self.by_session, strict=False):
+                on[a:b] = [n] * (b - a)
+        elif self.by_hour is not None:
+            for h, n in self.by_hour.items():
+                on[h * 60 : h * 60 + 60] = [n] * 60
+        else:
+            for shift in self.shifts or []:
+                if shift.days is None or weekday in shift.days:
+                    a, b = shift.minutes()
+                    for m in range(a, b):
+                        on[m] += shift.count
+        # While closed, the staff on duty stay as they were at the last open minute
+        # (citizens queued at closing are still served), and before the first
+        # opening as they will be then: the schedule only counts while open.
+        is_open = [False] * 1440
+        for a, b in spans:
+            is_open[a:b] = [True] * (b - a)
+        first_open = spans[0][0]
+        for m in range(1440):
+            if m < first_open:
+                on[m] = on[first_open]
+            elif not is_open[m]:
+                on[m] = on[m - 1]
+        out = [(0, on[0])]
+        for m in range(1, 1440):
+            if on[m] != on[m - 1]:
+                out.append((m, on[m]))
+        return out
+
+
+class Schedule(DaySchedule):
+    """Staff on duty through the day, with other schedules for some weekdays
+    (``weekdays: {sat: {by_session: [2]}}``: a Saturday morning with two)."""
+
+    weekdays: dict[Weekday, DaySchedule] | None = None
+
+    def for_weekday(self, weekday: str) -> DaySchedule:
+        return (self.weekdays or {}).get(weekday, self)
+
+    def most_on_duty(self, spans: list[tuple[int, int]], weekdays: list[str]) -> int:
+        return max(n for w in weekdays for _, n in self.for_weekday(w).changes(spans, w))
+
+
+def _schedule_in_count(data: object, count_key: str, schedule_key: str) -> object:
+    """``count: {by_hour: ...}`` is shorthand for a schedule: the count becomes the
+    staff needed at the busiest moment (filled in by the calendar check)."""
+    if isinstance(data, dict) and isinstance(data.get(count_key), dict):
+        data = dict(data)
+        if schedule_key in data:
+            raise ValueError(f"expected a schedule in {count_key} or in {schedule_key}, not both")
+        data[schedule_key] = data.pop(count_key)
+        data[count_key] = None  # set from the schedule once the calendar is known
+    return data
+
+
 class Desk(_Model):
-    """A group of counters with identical skills: ``count`` staff covering ``fields``."""
+    """A group of counters with identical skills: ``count`` staff covering ``fields``.
+
+    ``count`` may be a schedule (staff on duty by session, by hour or as shifts,
+    per weekday): it is then kept as ``schedule`` and ``count`` becomes the most
+    staff on duty at once, the group's headcount.
+    """
 
     name: Slug
-    count: Annotated[int, Field(ge=1)]
+    count: Annotated[int, Field(ge=1)] | None = None
     fields: Annotated[list[Slug], Field(min_length=1)]
     availability: Annotated[float, Field(gt=0, le=1)] | None = Field(
         default=None,
         description="Share of this group's open time for records (default: staff.availability).",
     )
+    schedule: Schedule | None = Field(
+        default=None, description="Staff on duty through the day (default: count, whenever open)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_as_schedule(cls, data: object) -> object:
+        return _schedule_in_count(data, "count", "schedule")
+
+    @model_validator(mode="after")
+    def _count_or_schedule(self) -> Desk:
+        if self.count is None and self.schedule is None:
+            raise ValueError("expected count (staff of the group) or a schedule, found neither")
+        return self
 
 
 class Staff(_Model):
@@ -379,7 +494,11 @@ class Staff(_Model):
     """
 
     desks: Annotated[list[Desk], Field(min_length=1)]
-    back_office: Annotated[int, Field(ge=0)] = 0
+    back_office: Annotated[int, Field(ge=0)] | None = 0
+    back_office_schedule: Schedule | None = Field(
+        default=None,
+        description="Back-office staff on duty through the day (back_office may be given so).",
+    )
     postal_agents: Annotated[int, Field(ge=0)] = 0
     postal_intake_minutes: Distribution | None = Field(
         default=None,
@@ -408,6 +527,11 @@ class Staff(_Model):
         description="Length of one block of other duties (when availability is below 1).",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _back_office_as_schedule(cls, data: object) -> object:
+        return _schedule_in_count(data, "back_office", "back_office_schedule")
+
     @field_validator("desks")
     @classmethod
     def _unique_names(cls, desks: list[Desk], info: ValidationInfo) -> list[Desk]:
@@ -429,6 +553,23 @@ class Staff(_Model):
     def total(self) -> int:
         """Center staff counted for productivity: desk plus dedicated back-office staff."""
         return sum(d.count for d in self.desks) + self.back_office
+
+    def headcount(self, pool: str) -> int:
+        """Staff of one pool: a desk group's name, ``back-office`` or ``postal-agents``."""
+        if pool == "back-office":
+            return self.back_office or 0
+        if pool == "postal-agents":
+            return self.postal_agents
+        return next(d.count or 0 for d in self.desks if d.name == pool)
+
+    def schedule_of(self, pool: str) -> Schedule | None:
+        """The on-duty schedule of one pool (None: all its staff whenever open)."""
+        if pool == "back-office":
+            return self.back_office_schedule
+        for d in self.desks:
+            if d.name == pool:
+                return d.schedule
+        return None
 
     def availability_of(self, pool: str) -> float:
         """Share of open time for records of one pool (a desk group's name or
@@ -606,6 +747,54 @@ class Scenario(_Model):
         default_factory=list,
         description="Reported figures that `pasc check` compares with the simulation.",
     )
+
+    @model_validator(mode="after")
+    def _headcounts_from_schedules(self) -> Scenario:
+        """A count given as a schedule is the most staff on duty at once."""
+        spans = self.calendar.open_spans_minutes()
+        days = self.calendar.weekdays
+        for d in self.staff.desks:
+            if d.count is None and d.schedule is not None:
+                d.count = d.schedule.most_on_duty(spans, days)
+        if self.staff.back_office is None:
+            sched = self.staff.back_office_schedule
+            self.staff.back_office = sched.most_on_duty(spans, days) if sched else 0
+        return self
+
+    def on_duty_by_hour(self, pool: str, weekday: str) -> list[float]:
+        """Staff-minutes on duty while open in each clock hour of a working day, for one
+        pool (its count x the open minutes of the hour when it has no schedule)."""
+        spans = self.calendar.open_spans_minutes()
+        out = [0.0] * 24
+        schedule = self.staff.schedule_of(pool)
+        if schedule is None:
+            count = self.staff.headcount(pool)
+            for a, b in spans:
+                for m in range(a, b):
+                    out[m // 60] += count
+            return out
+        changes = schedule.for_weekday(weekday).changes(spans, weekday) + [(1440, 0)]
+        for a, b in spans:
+            for (m0, n), (m1, _) in zip(changes, changes[1:], strict=False):
+                lo, hi = max(a, m0), min(b, m1)
+                for m in range(lo, hi):
+                    out[m // 60] += n
+        return out
+
+    def on_duty_share(self, pool: str) -> float:
+        """Mean share of a pool's staff on duty while open (1 without a schedule)."""
+        if self.staff.schedule_of(pool) is None:
+            return 1.0
+        count = self.staff.headcount(pool)
+        days = WEEKDAYS if self.calendar.type == "continuous" else self.calendar.weekdays
+        minutes = sum(sum(self.on_duty_by_hour(pool, w)) for w in days)
+        return minutes / (count * self.calendar.open_minutes_per_day * len(days))
+
+    def weekday_of(self, day: int) -> str:
+        """The weekday of model day ``day``: working days run back to back from the
+        first listed weekday (a 24-hour calendar counts every weekday)."""
+        days = WEEKDAYS if self.calendar.type == "continuous" else self.calendar.weekdays
+        return days[day % len(days)]
 
     def channel_shares(self) -> dict[str, float]:
         """Channel shares after the online fallback: citizens without a VNeID level-2
