@@ -105,6 +105,7 @@ class Center:
             [p.field for p in procs],
             scenario.demand.postal_delivery_working_days * MINUTES_PER_DAY,
             sink=sink,
+            waits_by_hour=scenario.hourly_targets,
             hourly=HourlyBins(
                 self.hours.spans,
                 _pool_sizes(scenario),
@@ -436,7 +437,10 @@ class Center:
         rec.desk_start = start
         rec.group = pool
         if rec.measured:
-            self.recorder.wait_sink(start - rec.queued)
+            recorder = self.recorder
+            recorder.wait_sink(start - rec.queued)
+            if recorder.hour_waits is not None:
+                recorder.hour_waits[int(rec.queued % MINUTES_PER_DAY) // 60].add(start - rec.queued)
         minutes = rec.intake * self.conditions.desk_factor
         self.book_service(pool, start, minutes)
         pool.busy += 1

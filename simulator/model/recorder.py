@@ -48,6 +48,7 @@ class Recorder:
         *,
         sink: TableSink | None = None,
         hourly: HourlyBins | None = None,
+        waits_by_hour: bool = False,
     ):
         self.postal_delivery_minutes = postal_delivery_minutes
         self.measure_from = measure_from
@@ -80,6 +81,12 @@ class Recorder:
         self._queue_since = measure_from
         self._stays: list[float] = []
         self.wait_sink = self.waits.buffer.append
+        # Waits by the clock hour the citizen joined the queue (per-hour targets).
+        self.hour_waits: list[StreamingQuantiles] | None = (
+            [StreamingQuantiles(batch=BUFFERED_VALUES) for _ in range(24)]
+            if waits_by_hour
+            else None
+        )
         self.handle_sink = self.handles.buffer.append
         self.stay_sink = self._stays.append
 
@@ -94,6 +101,8 @@ class Recorder:
         """A block of days is over: fold full buffers (memory stays bounded)."""
         self.waits.flush_if_full()
         self.handles.flush_if_full()
+        for hw in self.hour_waits or ():
+            hw.flush_if_full()
         if len(self._stays) >= BUFFERED_VALUES:
             self._fold_stays()
 
@@ -308,6 +317,16 @@ class Recorder:
         out["records_per_staff_year"] = (
             self.completed / staff_total / measured_days * days_per_year if staff_total else nan
         )
+        if self.hour_waits is not None:
+            for hour, hw in enumerate(self.hour_waits):
+                hw.flush()
+                if hw.count:
+                    out[f"wait_minutes.mean@{hour:02d}"] = hw.mean()
+                    out[f"wait_minutes.p50@{hour:02d}"] = hw.quantile(0.5)
+                    out[f"wait_minutes.p90@{hour:02d}"] = hw.quantile(0.9)
+                    out[f"wait_minutes.p95@{hour:02d}"] = hw.quantile(0.95)
+                    out[f"wait_minutes.max@{hour:02d}"] = hw.max()
+                    out[f"wait_probability@{hour:02d}"] = hw.share_positive()
         out["queue_length.mean"] = self.queue_area / open_minutes
         out["queue_length.max"] = float(self.queue_max)
         out["wait_probability"] = waits.share_positive()

@@ -45,7 +45,13 @@ from simulator.distributions import empirical_sha256
 from simulator.kpis import kpi_names_for
 from simulator.scenario.channels import CHANNEL_KINDS
 from simulator.scenario.errors import Problem, ScenarioError, problems_from_validation, repeats
-from simulator.scenario.models import DUPLICATES_CHECKED, SHARE_TOLERANCE, WEEKDAYS, Scenario
+from simulator.scenario.models import (
+    DUPLICATES_CHECKED,
+    HOURLY_KPIS,
+    SHARE_TOLERANCE,
+    WEEKDAYS,
+    Scenario,
+)
 
 RESERVED_DESK_NAMES = ("back-office", "postal-agents")
 
@@ -688,6 +694,15 @@ def consistency_problems(sc: Scenario) -> list[Problem]:
                 )
             )
     for i, t in enumerate(sc.targets):
+        if t.per == "hour" and t.kpi not in HOURLY_KPIS:
+            problems.append(
+                Problem(
+                    f"targets.{i}.kpi",
+                    f"expected a KPI measured hour by hour ({', '.join(HOURLY_KPIS)}) with "
+                    f"per: hour, found {t.kpi!r}",
+                )
+            )
+            continue
         if t.kpi not in known:
             problems.append(
                 Problem(

@@ -582,12 +582,31 @@ class Staff(_Model):
         return self.availability
 
 
+#: KPIs that can be measured hour by hour (``per: hour`` targets): a walk-in's wait
+#: counts in the clock hour it joined the queue.
+HOURLY_KPIS = (
+    "wait_minutes.mean",
+    "wait_minutes.p50",
+    "wait_minutes.p90",
+    "wait_minutes.p95",
+    "wait_minutes.max",
+    "wait_probability",
+)
+
+
+def hourly_kpi(kpi: str, hour: int) -> str:
+    """The name of one hour's KPI: ``wait_minutes.p90@08`` (citizens queued 08:00-08:59)."""
+    return f"{kpi}@{hour:02d}"
+
+
 class Target(_Model):
-    """A service target on one KPI: ``{kpi: wait_minutes.p90, max: 15}``."""
+    """A service target on one KPI: ``{kpi: wait_minutes.p90, max: 15}``; with
+    ``per: hour`` it must hold in every open hour, not only over the whole day."""
 
     kpi: str
     max: float | None = None
     min: float | None = None
+    per: Literal["run", "hour"] = "run"
 
     @model_validator(mode="after")
     def _one_bound(self) -> Target:
@@ -789,6 +808,11 @@ class Scenario(_Model):
         days = WEEKDAYS if self.calendar.type == "continuous" else self.calendar.weekdays
         minutes = sum(sum(self.on_duty_by_hour(pool, w)) for w in days)
         return minutes / (count * self.calendar.open_minutes_per_day * len(days))
+
+    @property
+    def hourly_targets(self) -> bool:
+        """Whether some target holds hour by hour (the model then measures by hour)."""
+        return any(t.per == "hour" for t in self.targets)
 
     def weekday_of(self, day: int) -> str:
         """The weekday of model day ``day``: working days run back to back from the
