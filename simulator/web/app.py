@@ -34,9 +34,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import simulator
+import simulator.web.forms as forms
+import simulator.web.writers as writers
 from simulator.scenario import Problem, ScenarioError, deep_merge, scenario_to_dict
 from simulator.scenario.loader import decode_text
-from simulator.web import forms, writers
 from simulator.web.i18n import (
     COMMUNE_CLASS_DISPLAY,
     DEFAULT_LANGUAGE,
