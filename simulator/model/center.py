@@ -374,7 +374,10 @@ class Center:
         conditions = self.conditions
         priority_queue, queue, in_hand = pool.priority_queue, pool.queue, pool.in_hand
         processes_back_office = self.back_office is None
-        log_busy = recorder.hourly.busy_interval if recorder.hourly is not None else None
+        hourly = recorder.hourly
+        if hourly is not None:  # the busy intervals of the hourly table, appended directly
+            which_log, start_log, end_log = (lst.append for lst in hourly.busy)
+            pool_index = hourly.pool_index[pool.name]
         handle_sink, stay_sink = recorder.handle_sink, recorder.stay_sink
         timeout = env.timeout
         start_service = self.start_service
@@ -414,8 +417,10 @@ class Center:
             pool.busy -= 1
             end = env.now
             rec.desk_end = end
-            if log_busy is not None:
-                log_busy(pool.name, rec.desk_start, end)
+            if hourly is not None:
+                which_log(pool_index)
+                start_log(rec.desk_start)
+                end_log(end)
             if rec.measured:
                 handle_sink(end - rec.desk_start)
                 stay_sink(end - rec.queued)

@@ -59,6 +59,7 @@ class Recorder:
         self.daily_rows: list[tuple[int, int, int, int]] = []
         self.hourly = hourly
         self._hq_since = 0.0  # start of the queue length's current segment (hourly)
+        self._queue_log = hourly.queue if hourly is not None else None
         self._proc_ids_a = np.array(procedure_ids, dtype=object)
         self._proc_fields_a = np.array(procedure_fields, dtype=object)
         self.waits = StreamingQuantiles(batch=BUFFERED_VALUES)
@@ -113,8 +114,11 @@ class Recorder:
 
     def queue_changed(self, now: float, delta: int) -> None:
         """The number of walk-ins waiting changed by ``delta`` at ``now``."""
-        if self.hourly is not None and self._queue_len:
-            self.hourly.queue_segment(self._hq_since, now, self._queue_len)
+        if self._queue_log is not None and self._queue_len:
+            starts, ends, lengths = self._queue_log
+            starts.append(self._hq_since)
+            ends.append(now)
+            lengths.append(self._queue_len)
         self._hq_since = now
         if now > self.measure_from:
             self.queue_area += self._queue_len * (now - self._queue_since)
@@ -208,8 +212,27 @@ class Recorder:
             self.completed += 1
             on_time = now <= rec.due
             self.on_time += on_time
-            if self.keep_records:
-                self._row(rec, now, "completed", on_time)
+            if self.keep_records:  # self._row(rec, now, "completed", on_time), inlined
+                rows = self.rows
+                rows.append(
+                    (
+                        rec.id,
+                        rec.channel,
+                        rec.proc,
+                        rec.priority,
+                        rec.group,
+                        rec.arrival,
+                        rec.desk_start,
+                        rec.desk_end,
+                        now,
+                        rec.due,
+                        "completed",
+                        on_time,
+                        rec.queued,
+                    )
+                )
+                if len(rows) >= CHUNK_ROWS:
+                    self._hand_out_records()
 
     def record_rejected(self, rec: Record, now: float) -> None:
         if rec.measured:
