@@ -52,6 +52,7 @@ from simulator.model.signoff import SignOffRounds
 from simulator.model.tables import HourlyBins, KeptTables, TableSink
 from simulator.scenario.channels import CHANNEL_KINDS, HANDOVER, ChannelKind
 from simulator.scenario.models import Scenario
+from simulator.stats import StreamingQuantiles
 from simulator.streams import RandomStreams
 from simulator.workload import growth_window_start
 
@@ -445,7 +446,13 @@ class Center:
             recorder = self.recorder
             recorder.wait_sink(start - rec.queued)
             if recorder.hour_waits is not None:
-                recorder.hour_waits[int(rec.queued % MINUTES_PER_DAY) // 60].add(start - rec.queued)
+                hour = int(rec.queued % MINUTES_PER_DAY) // 60
+                recorder.hour_waits[hour].add(start - rec.queued)
+                if len(self.desks) > 1:
+                    by_group = recorder.group_hour_waits
+                    if pool.name not in by_group:
+                        by_group[pool.name] = [StreamingQuantiles() for _ in range(24)]
+                    by_group[pool.name][hour].add(start - rec.queued)
         minutes = rec.intake * self.conditions.desk_factor
         self.book_service(pool, start, minutes)
         pool.busy += 1

@@ -88,6 +88,8 @@ class Recorder:
             if waits_by_hour
             else None
         )
+        # ... and by desk group (``<kpi>@HH/<group>``), for sizing each group by hour.
+        self.group_hour_waits: dict[str, list[StreamingQuantiles]] = {}
         self.handle_sink = self.handles.buffer.append
         self.stay_sink = self._stays.append
 
@@ -104,6 +106,9 @@ class Recorder:
         self.handles.flush_if_full()
         for hw in self.hour_waits or ():
             hw.flush_if_full()
+        for hws in self.group_hour_waits.values():
+            for hw in hws:
+                hw.flush_if_full()
         if len(self._stays) >= BUFFERED_VALUES:
             self._fold_stays()
 
@@ -341,15 +346,20 @@ class Recorder:
             self.completed / staff_total / measured_days * days_per_year if staff_total else nan
         )
         if self.hour_waits is not None:
-            for hour, hw in enumerate(self.hour_waits):
-                hw.flush()
-                if hw.count:
-                    out[f"wait_minutes.mean@{hour:02d}"] = hw.mean()
-                    out[f"wait_minutes.p50@{hour:02d}"] = hw.quantile(0.5)
-                    out[f"wait_minutes.p90@{hour:02d}"] = hw.quantile(0.9)
-                    out[f"wait_minutes.p95@{hour:02d}"] = hw.quantile(0.95)
-                    out[f"wait_minutes.max@{hour:02d}"] = hw.max()
-                    out[f"wait_probability@{hour:02d}"] = hw.share_positive()
+            groups = [("", self.hour_waits)] + [
+                (f"/{g}", hws) for g, hws in self.group_hour_waits.items()
+            ]
+            for suffix, hws in groups:
+                for hour, hw in enumerate(hws):
+                    hw.flush()
+                    if hw.count:
+                        at = f"@{hour:02d}{suffix}"
+                        out[f"wait_minutes.mean{at}"] = hw.mean()
+                        out[f"wait_minutes.p50{at}"] = hw.quantile(0.5)
+                        out[f"wait_minutes.p90{at}"] = hw.quantile(0.9)
+                        out[f"wait_minutes.p95{at}"] = hw.quantile(0.95)
+                        out[f"wait_minutes.max{at}"] = hw.max()
+                        out[f"wait_probability{at}"] = hw.share_positive()
         out["queue_length.mean"] = self.queue_area / open_minutes
         out["queue_length.max"] = float(self.queue_max)
         out["wait_probability"] = waits.share_positive()
