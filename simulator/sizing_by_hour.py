@@ -29,7 +29,7 @@ staffing of the same scenario.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,7 @@ from simulator.results.verdicts import KEEPS_UP
 from simulator.runner import BackendChoice, open_backend, run_jobs
 from simulator.scenario import Scenario
 from simulator.scenario.models import hourly_kpi
+from simulator.shifts import DEFAULT_PATTERNS, ShiftPlan, plan_shifts
 from simulator.sizing import SizingResult, size
 from simulator.staffing_by_hour import (
     HourMeasure,
@@ -137,6 +138,73 @@ class HourlySizing:
             "search": {p: g.search.to_dict() for p, g in self.groups.items()},
             "notes": self.notes,
         }
+
+
+@dataclass
+class ShiftPlans:
+    """Shift plans covering an hourly answer, and their own verification."""
+
+    plans: dict[str, ShiftPlan]
+    verification: RunResult
+    target_minutes: float
+
+    @property
+    def verified(self) -> bool:
+        table = self.verification.targets()
+        return bool((table["verdict"] == "pass").all()) and (
+            self.verification.keeps_up().verdict == "pass"
+        )
+
+    def scenario(self) -> Scenario:
+        """The scenario with each group's shifts (``count: {shifts: [...]}``)."""
+        return with_shift_plans(self.verification.scenario, self.plans)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "plans": {p: plan.to_dict() for p, plan in self.plans.items()},
+            "verified": self.verified,
+            "staff": sum(plan.staff for plan in self.plans.values()),
+            "staff_hours": sum(plan.staff_hours for plan in self.plans.values()),
+        }
+
+
+def with_shift_plans(sc: Scenario, plans: dict[str, ShiftPlan]) -> Scenario:
+    """A copy of ``sc`` whose desk groups work the shifts of ``plans``."""
+    data = sc.model_dump(mode="python", by_alias=True)
+    for desk in data["staff"]["desks"]:
+        if desk["name"] in plans:
+            desk["schedule"] = plans[desk["name"]].to_schedule()
+            desk["count"] = None
+    return Scenario.model_validate(data)
+
+
+def plan_and_verify_shifts(
+    result: HourlySizing,
+    patterns: Sequence[Any] = DEFAULT_PATTERNS,
+    *,
+    objective: str = "staff",
+    workers: int | None = None,
+    backend: BackendChoice = None,
+    scheduler: str | None = None,
+) -> ShiftPlans:
+    """Turn each group's hourly answer into shifts (:func:`simulator.shifts.plan_shifts`:
+    the fewest staff, or staff-hours, covering the answer in every open hour with the
+    allowed patterns), then simulate the shift plan itself, with fresh random
+    numbers, against every target, the wait target in every hour and keeps-up."""
+    sc = result.scenario
+    sessions = sc.calendar.sessions
+    plans = {
+        p: plan_shifts(g.schedule, sessions, patterns, objective=objective)
+        for p, g in result.groups.items()
+    }
+    judged = _judged(sc, result.kpi, result.target_minutes, None)
+    planned = with_shift_plans(judged, plans)
+    seed = result.seed + 2 * VERIFY_SEED_OFFSET
+    with open_backend(backend, workers=workers, scheduler=scheduler) as b:
+        outputs = run_jobs([(planned, seed, i) for i in range(result.replications)], b)
+    return ShiftPlans(
+        plans, build_run_result(planned, seed, outputs, records=False), result.target_minutes
+    )
 
 
 def with_schedules(sc: Scenario, schedules: dict[str, dict[int, int]]) -> Scenario:

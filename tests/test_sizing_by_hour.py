@@ -86,3 +86,16 @@ def test_sizing_by_hour_needs_a_wait_target():
     sc = steep_scenario().model_copy(update={"targets": []})
     with pytest.raises(ValueError, match="wait target"):
         size_by_hour(sc, flat=False)
+
+
+def test_a_shift_plan_covers_the_hourly_answer_and_passes_its_own_simulation(steep):
+    from simulator.sizing_by_hour import plan_and_verify_shifts
+
+    shifts = plan_and_verify_shifts(steep, workers=2)
+    plan = shifts.plans["desk"]
+    answer = steep.groups["desk"].schedule
+    assert all(plan.coverage[h] >= answer[h] for h in answer)
+    assert shifts.verified, shifts.verification.targets()
+    sc = shifts.scenario()
+    assert sc.staff.desks[0].schedule.shifts  # runnable as a scenario with its shifts
+    assert shifts.to_dict()["staff"] == plan.staff
