@@ -104,6 +104,13 @@ class HourlySizing:
         answer = (self.flat.answer if self.flat is not None else None) or {}
         return sum(answer.get(p, g.flat_staff) * day for p, g in self.groups.items())
 
+    def verified_measures(self, pool: str) -> dict[int, HourMeasure]:
+        """The verification's wait quantile by hour for one group's citizens."""
+        if self.verification is None:
+            return {}
+        several = len(self.scenario.staff.desks) > 1
+        return hour_measures(self.verification, self.kpi, pool if several else None)
+
     def answer_scenario(self) -> Scenario:
         return with_schedules(self.scenario, {p: g.schedule for p, g in self.groups.items()})
 
@@ -205,6 +212,19 @@ def plan_and_verify_shifts(
     return ShiftPlans(
         plans, build_run_result(planned, seed, outputs, records=False), result.target_minutes
     )
+
+
+def hour_measures(res: RunResult, kpi: str, pool: str | None = None) -> dict[int, HourMeasure]:
+    """Each open hour's ``kpi`` (a wait quantile) with its interval, of the citizens
+    of one desk group (``pool``) or of the whole center."""
+    summary = res.summary().set_index("kpi")
+    out = {}
+    for h in range(24):
+        name = hourly_kpi(kpi, h) + (f"/{pool}" if pool else "")
+        if name in summary.index:
+            r = summary.loc[name]
+            out[h] = HourMeasure(float(r["mean"]), float(r["ci_low"]), float(r["ci_high"]))
+    return out
 
 
 def with_schedules(sc: Scenario, schedules: dict[str, dict[int, int]]) -> Scenario:
@@ -318,14 +338,7 @@ def size_by_hour(
             return build_run_result(sc, run_seed, outputs, records=False)
 
         def measures(res: RunResult, pool: str) -> dict[int, HourMeasure]:
-            summary = res.summary().set_index("kpi")
-            out = {}
-            for h in open_minutes:
-                name = hourly_kpi(kpi, h) + (f"/{pool}" if several else "")
-                if name in summary.index:
-                    r = summary.loc[name]
-                    out[h] = HourMeasure(float(r["mean"]), float(r["ci_low"]), float(r["ci_high"]))
-            return out
+            return hour_measures(res, kpi, pool if several else None)
 
         for pool in names:
             arrivals, open_minutes = walk_ins_by_hour(scenario, pool)

@@ -21,10 +21,11 @@ EXPECTED = [
     "02-sizing.ipynb",
     "03-urban-vs-rural-quotas.ipynb",
     "04-validation.ipynb",
+    "05-staffing-by-hour.ipynb",
 ]
 
 
-def test_the_four_notebooks_are_there():
+def test_the_five_notebooks_are_there():
     assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == EXPECTED
 
 
