@@ -17,7 +17,7 @@ from simulator.scenario import Scenario, ScenarioError, load_scenario
 
 if TYPE_CHECKING:
     from simulator.results import RunResult
-    from simulator.runner import ProgressCallback
+    from simulator.runner import BackendChoice, ProgressCallback
 
 try:
     __version__ = version("pasc")
@@ -33,20 +33,25 @@ def run(
     workers: int = 1,
     records: bool = True,
     progress: ProgressCallback | None = None,
+    backend: BackendChoice = None,
+    scheduler: str | None = None,
 ) -> RunResult:
-    # Imported here so that ``import simulator`` (and ``pasc validate``) stays
-    # quick: pandas and scipy load only when something is simulated.
-    from simulator.results import RunResult, kpi_frame, records_frame
-    from simulator.results.timeline import daily_frame, hourly_frame
-    from simulator.runner import run_replications
-
     """Run replications of a scenario and return their KPIs (no files are written).
 
     ``replications`` and ``seed`` default to the scenario's own. Replication
-    ``i`` depends only on (scenario, seed, i), so ``workers`` (local processes)
-    changes the wall time, never the numbers. ``records=False`` keeps only
-    streaming statistics (memory independent of the horizon).
+    ``i`` depends only on (scenario, seed, i), so where it runs changes the
+    wall time, never the numbers: ``workers=N`` runs on N local processes,
+    ``backend="dask"`` on a local Dask cluster of ``workers`` processes,
+    ``scheduler="tcp://host:8786"`` on a running Dask cluster, and an open
+    backend (:func:`simulator.runner.open_backend`) is used as it is.
+    ``records=False`` keeps only streaming statistics (memory independent of
+    the horizon).
     """
+    # Imported here so that ``import simulator`` (and ``pasc validate``) stays
+    # quick: pandas loads only when something is simulated.
+    from simulator.results import build_run_result
+    from simulator.runner import run_replications
+
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     reps = scenario.replications if replications is None else int(replications)
@@ -54,18 +59,16 @@ def run(
         raise ValueError(f"expected at least 1 replication, found {reps}")
     seed = scenario.seed if seed is None else int(seed)
     outputs = run_replications(
-        scenario, reps, seed, workers=workers, keep_records=records, progress=progress
+        scenario,
+        reps,
+        seed,
+        workers=workers,
+        keep_records=records,
+        progress=progress,
+        backend=backend,
+        scheduler=scheduler,
     )
-    result = RunResult(
-        scenario=scenario, seed=seed, replications=reps, kpis=kpi_frame(scenario, outputs)
-    )
-    if records:
-        result.records_table = records_frame(outputs)
-        result.hourly_table = hourly_frame(
-            scenario, result.records_table, [o.busy_log or [] for o in outputs]
-        )
-        result.daily_table = daily_frame(scenario, [o.daily or [] for o in outputs])
-    return result
+    return build_run_result(scenario, seed, outputs, records=records)
 
 
 def __getattr__(name: str) -> Any:

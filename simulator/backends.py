@@ -14,7 +14,10 @@ Every backend has the same one-method interface::
             save(key, result)
 
 Results stream back in completion order, each with its key; the caller
-decides what to do with them (a sweep writes one file per task at once).
+decides what to do with them (a sweep writes one file per task at once;
+:mod:`simulator.runner` puts replications back in order). Every command that
+simulates gets its backend from :func:`make_backend`, so ``--workers``,
+``--backend`` and ``--scheduler`` mean the same thing everywhere.
 Only a bounded number of tasks is in flight at any time, so a national sweep of
 tens of thousands of tasks neither floods the scheduler nor holds every
 argument in memory.
@@ -43,6 +46,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import os
 import signal
 import threading
 import time
@@ -106,6 +110,11 @@ class Backend(Protocol):
     def __exit__(self, *exc: object) -> None: ...
 
 
+def default_workers() -> int:
+    """One worker per core of this machine (at least 1)."""
+    return max(1, os.cpu_count() or 1)
+
+
 class BackendUnavailable(RuntimeError):
     """The backend cannot start: Dask not installed, scheduler unreachable, ..."""
 
@@ -146,9 +155,6 @@ class SerialBackend(_ContextBackend):
     def run(self, tasks: Iterable[Task]) -> Iterator[tuple[str, Any]]:
         for task in tasks:
             yield task.key, task()
-
-    def describe(self) -> str:
-        return "serial (this process)"
 
 
 def _call(task: Task) -> Any:
@@ -212,9 +218,6 @@ class ProcessBackend(_ContextBackend):
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
-
-    def describe(self) -> str:
-        return f"{self.workers} local processes"
 
 
 @contextmanager
@@ -480,11 +483,6 @@ class DaskBackend(_ContextBackend):
                     self._cluster = None
         self._lost = False
 
-    def describe(self) -> str:
-        if self._scheduler is not None:
-            return f"Dask scheduler {self._scheduler} ({self.workers} workers)"
-        return f"local Dask cluster ({self.workers} worker processes)"
-
 
 def make_backend(
     name: BackendName | None = None,
@@ -494,26 +492,49 @@ def make_backend(
     retries: int = 3,
     key_prefix: str = "pasc",
 ) -> SerialBackend | ProcessBackend | DaskBackend:
-    """The backend for a command line's options.
+    """The backend for a command's ``--backend``, ``--workers`` and ``--scheduler``.
 
-    ``name=None`` picks one: Dask when a scheduler or ``workers`` is given,
-    serial otherwise. ``"processes"`` needs ``workers`` (default: 2).
+    The same options mean the same thing in every command:
+
+    ============================================  =====================================
+    options                                       backend
+    ============================================  =====================================
+    (none), or ``--workers 1``                    serial: this process
+    ``--workers N`` (N > 1)                       N local processes
+    ``--backend processes [--workers N]``         N local processes (default: one per core)
+    ``--backend dask [--workers N]``              a local Dask cluster of N processes
+    ``--scheduler ADDR`` (``--backend dask``)     the running Dask cluster at ADDR
+    ============================================  =====================================
+
+    ``name=None`` picks by the other options as in the table. A contradiction
+    (``--scheduler`` with another backend, or with ``--workers``) is a
+    :class:`ValueError` whose message names the options.
     """
     if name is None:
-        name = "dask" if (scheduler is not None or workers is not None) else "serial"
+        if scheduler is not None:
+            name = "dask"
+        elif workers is not None and workers > 1:
+            name = "processes"
+        else:
+            name = "serial"
     if name == "serial":
         if scheduler is not None:
             raise ValueError("--scheduler needs the dask backend, found serial")
+        if workers is not None and workers > 1:
+            raise ValueError(
+                f"--backend serial runs in this process, found --workers {workers} "
+                "(drop one of them)"
+            )
         return SerialBackend()
     if name == "processes":
         if scheduler is not None:
             raise ValueError("--scheduler needs the dask backend, found processes")
-        return ProcessBackend(workers or 2)
+        return ProcessBackend(workers or default_workers())
     if name == "dask":
         if scheduler is not None and workers is not None:
             raise ValueError("expected --workers (a local cluster) or --scheduler, found both")
         return DaskBackend(
-            workers=None if scheduler is not None else (workers or 2),
+            workers=None if scheduler is not None else (workers or default_workers()),
             scheduler=scheduler,
             retries=retries,
             key_prefix=key_prefix,
@@ -530,5 +551,6 @@ __all__ = [
     "ProcessBackend",
     "SerialBackend",
     "Task",
+    "default_workers",
     "make_backend",
 ]

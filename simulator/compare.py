@@ -21,18 +21,16 @@ With more than two scenarios every scenario is compared with the first one
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-import simulator
-from simulator.results import RunResult, t_interval
+from simulator.display import json_number
+from simulator.results import RunResult, build_run_result, t_interval
+from simulator.runner import BackendChoice, open_backend, run_replications
 from simulator.scenario import Scenario, load_scenario
 
 
@@ -155,8 +153,7 @@ class Comparison:
     def to_dict(self) -> dict[str, Any]:
         """The ``pasc compare --json`` shape (NaN becomes null)."""
 
-        def num(x: float) -> float | None:
-            return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+        num = json_number
 
         kpis: dict[str, dict[str, Any]] = {}
         for r in self.summary().itertuples():
@@ -204,6 +201,8 @@ def compare(
     workers: int = 1,
     records: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    backend: BackendChoice = None,
+    scheduler: str | None = None,
 ) -> Comparison:
     """Run every scenario with the same seed and replications (common random numbers).
 
@@ -211,6 +210,8 @@ def compare(
     to the first scenario's: the pairing needs one seed for all. ``records``
     keeps the per-record tables (off by default: the comparison needs only
     KPIs). ``progress(done, total)`` counts replications over all scenarios.
+    ``workers`` / ``backend`` / ``scheduler`` say where replications run, as in
+    :func:`simulator.run`; one backend serves every scenario.
     """
     loaded = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
     if not loaded:
@@ -221,49 +222,19 @@ def compare(
     seed = loaded[0].seed if seed is None else int(seed)
     total = reps * len(loaded)
     results = []
-    for i, sc in enumerate(loaded):
-        offset = i * reps
+    with open_backend(backend, workers=workers, scheduler=scheduler) as runner:
+        for i, sc in enumerate(loaded):
+            offset = i * reps
 
-        def tick(done: int, _total: int, offset: int = offset) -> None:
-            if progress is not None:
-                progress(offset + done, total)
+            def tick(done: int, _total: int, offset: int = offset) -> None:
+                if progress is not None:
+                    progress(offset + done, total)
 
-        results.append(
-            simulator.run(sc, reps, seed, workers=workers, records=records, progress=tick)
-        )
+            outputs = run_replications(
+                sc, reps, seed, keep_records=records, progress=tick, backend=runner
+            )
+            results.append(build_run_result(sc, seed, outputs, records=records))
     return Comparison(results, unique_labels([s.name for s in loaded]), seed, reps)
-
-
-def write_comparison_folder(
-    comparison: Comparison, root: Path | str = "results", *, report: bool = True
-) -> Path:
-    """``<root>/compare/<timestamp>/``, written atomically (never overwritten):
-    the scenarios (``scenarios/<i>-<label>.yaml``), per-replication ``kpis.csv``,
-    ``summary.csv`` (long), ``side_by_side.csv``, ``differences.csv``,
-    ``targets.csv``, ``compare.json`` (the ``--json`` shape), ``environment.json``,
-    and unless ``report=False`` the picture ``compare.png`` and ``report.html``."""
-    from simulator.report import ENVIRONMENT_FILE, run_metadata, write_comparison_report
-    from simulator.results.folder import timestamp, write_atomically
-    from simulator.scenario import scenario_to_yaml
-
-    def fill(folder: Path) -> None:
-        (folder / "scenarios").mkdir()
-        for i, (label, sc) in enumerate(zip(comparison.labels, comparison.scenarios, strict=True)):
-            path = folder / "scenarios" / f"{i + 1}-{label}.yaml"
-            path.write_text(scenario_to_yaml(sc), encoding="utf-8")
-        comparison.kpis().to_csv(folder / "kpis.csv", index=False)
-        comparison.summary().to_csv(folder / "summary.csv", index=False)
-        comparison.side_by_side().to_csv(folder / "side_by_side.csv", index=False)
-        comparison.differences().to_csv(folder / "differences.csv", index=False)
-        comparison.targets().to_csv(folder / "targets.csv", index=False)
-        meta = comparison.to_dict()
-        (folder / "compare.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-        environment = run_metadata()
-        (folder / ENVIRONMENT_FILE).write_text(json.dumps(environment, indent=2), encoding="utf-8")
-        if report:
-            write_comparison_report(comparison, folder, {**meta, **environment})
-
-    return write_atomically(Path(root) / "compare", timestamp(), fill)
 
 
 __all__ = [
@@ -271,5 +242,4 @@ __all__ = [
     "compare",
     "paired_difference",
     "unique_labels",
-    "write_comparison_folder",
 ]

@@ -31,14 +31,6 @@ KPI_NAMES: tuple[str, ...] = (
     "queue_length.max",
 )
 
-#: Extra KPIs pasc reports beyond the contract (names may be extended).
-EXTRA_KPI_NAMES: tuple[str, ...] = (
-    "records_overdue",
-    "wait_probability",
-    "utilization.back-office",
-    "utilization.postal-agents",
-)
-
 KPI_DESCRIPTIONS: dict[str, str] = {
     "wait_minutes": "walk-in wait from arrival (ticket) to start of desk service, minutes",
     "handle_minutes": "staff time with the citizen at the desk, minutes",
@@ -97,6 +89,7 @@ SIGNED_KPIS: tuple[str, ...] = ("backlog_growth_per_day",)
 
 
 def is_share(kpi: str) -> bool:
+    """True for KPIs that are shares in [0, 1] (printed with 3 decimals, drawn in %)."""
     return kpi.split(".")[0] in SHARE_KPIS
 
 

@@ -26,15 +26,16 @@ import io
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
-from scipy import stats
 
-from simulator.results.intervals import CONFIDENCE, t_interval
+from simulator.display import RUN_FIGURES, VERDICT_COLORS, run_figure_names, signed_text
+from simulator.kpis import is_share
+from simulator.results.intervals import CONFIDENCE, t_interval, t_quantile
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -46,8 +47,7 @@ if TYPE_CHECKING:
     from simulator.sizing import Candidate, SizingResult
 
 #: Colours shared by every figure (colour-blind safe blue/orange for series).
-TARGET_COLOR = "#c62828"
-VERDICT_COLORS = {"pass": "#2e7d32", "fail": "#c62828", "inconclusive": "#f9a825"}
+TARGET_COLOR = VERDICT_COLORS["fail"]
 SERIES_COLORS = ("#1f77b4", "#ff7f0e", "#6a3d9a", "#17becf", "#8c564b", "#e377c2", "#7f7f7f")
 BAND_ALPHA = 0.25
 CLOSED_COLOR = "0.93"
@@ -96,11 +96,6 @@ def kpi_label(kpi: str, *, unit: bool = True) -> str:
     elif rest:
         words = f"{words}: {rest}"
     return f"{words} ({what})" if unit and what else words
-
-
-def is_share(kpi: str) -> bool:
-    """True for KPIs that are shares in [0, 1], drawn on a percent axis."""
-    return kpi.split(".")[0] in ("on_time_rate", "utilization", "wait_probability")
 
 
 def _fmt(x: float, share: bool = False) -> str:
@@ -158,7 +153,7 @@ def _band(matrix: np.ndarray, confidence: float = CONFIDENCE):
         mean = np.where(n > 0, total / np.maximum(n, 1), np.nan)
         dev = np.where(np.isnan(m), 0.0, m - mean)
         sd = np.sqrt(np.sum(dev**2, axis=0) / np.maximum(n - 1, 1))
-        tq = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
+        tq = t_quantile(0.5 + confidence / 2, np.maximum(n - 1, 1))
         half = np.where(n >= 2, tq * sd / np.sqrt(np.maximum(n, 1)), np.nan)
     return mean, mean - half, mean + half
 
@@ -1053,8 +1048,9 @@ def compare_kpis(comparison: Comparison, kpis: Sequence[str] | None = None) -> F
                 dm, dl, dh = (float(d.iloc[0][c]) for c in ("mean", "ci_low", "ci_high"))
                 share = is_share(kpi)
                 title += (
-                    f"\nB − A = {_signed(dm, share)} "
-                    f"(95 % interval {_signed(dl, share)} to {_signed(dh, share)})"
+                    f"\nB − A = {signed_text(dm, share=share)} "
+                    f"(95 % interval {signed_text(dl, share=share)} "
+                    f"to {signed_text(dh, share=share)})"
                 )
         ax.set_title(title, fontsize=8.5, loc="left")
         ax.set_yticks(ys, labels, fontsize=8)
@@ -1071,47 +1067,104 @@ def compare_kpis(comparison: Comparison, kpis: Sequence[str] | None = None) -> F
     return fig
 
 
-def _signed(x: float, share: bool) -> str:
-    if math.isnan(x):
-        return "–"
-    text = f"{100 * x:+.1f} pt" if share else f"{x:+,.2f}" if abs(x) < 100 else f"{x:+,.0f}"
-    if text[1:].replace(" pt", "").strip("0.,") == "":  # rounds to zero: no sign
-        return text[1:]
-    return text.replace("-", "−")
+# -- sweeps ----------------------------------------------------------------------------------
+
+
+def sweep_figure(plan: Any, summary: pd.DataFrame, kpi: str) -> Figure:
+    """A KPI's mean and 95 % interval over a sweep's variants (``sweep.png``).
+
+    ``plan`` is the :class:`simulator.sweep.SweepPlan` (its ``axes``, ``kind``,
+    ``name`` and the variants' targets), ``summary`` its one-row-per-variant
+    table. Against the first swept value, one line per combination of the other
+    swept values; for a province without ``--set``, each commune against its
+    demand, coloured by commune class. Targets on the KPI are red dashed lines.
+    """
+    fig = _figure(8, 4.8)
+    ax = fig.add_subplot()
+    mean, low, high = (summary[f"{kpi}.{s}"].astype(float) for s in ("mean", "ci_low", "ci_high"))
+    varying = [a for a in plan.axes if len(a.values) > 1]
+    if varying or (plan.axes and plan.kind != "province"):
+        x_col = (varying or plan.axes)[0].paths[0]
+        group_cols = [p for a in varying for p in a.paths if p != x_col]
+        if plan.kind == "province":
+            group_cols = ["id", *group_cols]
+        xs = summary[x_col]
+        numeric = pd.api.types.is_numeric_dtype(xs)
+        positions = {v: i for i, v in enumerate(dict.fromkeys(xs))}
+        groups = summary.groupby(group_cols, sort=False) if group_cols else [("", summary)]
+        for label, g in groups:
+            x = g[x_col] if numeric else g[x_col].map(positions)
+            order = x.argsort().to_numpy()
+            xo = x.to_numpy()[order]
+            name = label if isinstance(label, str) else ", ".join(map(str, label))
+            ax.plot(xo, mean[g.index].to_numpy()[order], marker="o", label=name or kpi)
+            ax.fill_between(
+                xo, low[g.index].to_numpy()[order], high[g.index].to_numpy()[order], alpha=0.2
+            )
+        if not numeric:
+            ax.set_xticks(list(positions.values()), [str(v) for v in positions])
+        elif pd.api.types.is_integer_dtype(xs):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel(x_col)
+        if group_cols and 1 < len(summary.groupby(group_cols)) <= 12:
+            ax.legend(title=", ".join(group_cols), fontsize="small")
+    else:
+        x = summary["records_per_day"] if "records_per_day" in summary else summary["variant"]
+        classes = summary["class"] if "class" in summary else pd.Series([""] * len(summary))
+        for cls in dict.fromkeys(classes):
+            m = (classes == cls).to_numpy()
+            ax.errorbar(
+                x[m],
+                mean[m],
+                yerr=[(mean - low)[m].fillna(0), (high - mean)[m].fillna(0)],
+                fmt="o",
+                markersize=3,
+                elinewidth=0.8,
+                label=cls or None,
+            )
+        ax.set_xlabel("records per day" if "records_per_day" in summary else "variant")
+        if any(classes):
+            ax.legend(title="class", fontsize="small")
+    thresholds = sorted(
+        {(t.op, t.threshold) for v in plan.variants for t in v.scenario.targets if t.kpi == kpi}
+    )
+    for op, threshold in thresholds:
+        ax.axhline(threshold, color="red", linestyle="--", linewidth=1)
+        ax.annotate(
+            f"target {'≤' if op == '<=' else '≥'} {threshold:g}",
+            (1, threshold),
+            xycoords=("axes fraction", "data"),
+            ha="right",
+            va="bottom",
+            color="red",
+            fontsize="small",
+        )
+    ax.set_ylabel(f"{kpi} (mean, 95% CI)")
+    ax.set_title(f"{plan.name}: {kpi} over {len(plan.variants)} variants")
+    ax.grid(alpha=0.3)
+    return fig
 
 
 # -- everything for a folder ----------------------------------------------------------------
 
-#: File name (without ``.png``) -> what the picture shows, in report order.
-RUN_FIGURES = {
-    "wait": "Walk-in waiting time",
-    "handle": "Handle time by procedure field",
-    "hourly": "By hour of the day",
-    "queue-heatmap": "Queue by day and hour",
-    "backlog": "Records in progress over the horizon",
-    "on-time": "On-time share by procedure",
-}
+
+def run_figure(result: RunResult, name: str) -> Figure:
+    """One picture of a run by its file name (a key of :data:`RUN_FIGURES`)."""
+    makers = {
+        "wait": wait_distribution,
+        "handle": handle_time_by_field,
+        "hourly": hourly_profile,
+        "queue-heatmap": lambda r: hourly_heatmap(r, "queue_length"),
+        "backlog": backlog_over_horizon,
+        "on-time": on_time_by_procedure,
+    }
+    return makers[name](result)
 
 
 def run_figures(result: RunResult) -> dict[str, Figure]:
-    """Every picture of a run, keyed by the file name ``pasc run`` saves it under.
-
-    Empty when the run kept no records (``records=False``): all of them are
-    drawn from the per-record tables.
-    """
-    if result.records_table is None:
-        return {}
-    figures = {
-        "wait": wait_distribution(result),
-        "handle": handle_time_by_field(result),
-    }
-    if result.hourly_table is not None:
-        figures["hourly"] = hourly_profile(result)
-        figures["queue-heatmap"] = hourly_heatmap(result, "queue_length")
-    if result.daily_table is not None:
-        figures["backlog"] = backlog_over_horizon(result)
-    figures["on-time"] = on_time_by_procedure(result)
-    return figures
+    """Every picture of a run, keyed by the file name ``pasc run`` saves it under
+    (empty when the run kept no records, see :func:`run_figure_names`)."""
+    return {name: run_figure(result, name) for name in run_figure_names(result)}
 
 
 def save_figures(figures: Mapping[str, Figure], folder: Path, dpi: int = 110) -> dict[str, Path]:
@@ -1136,8 +1189,11 @@ __all__ = [
     "kpi_label",
     "on_time_by_procedure",
     "quota_comparison",
+    "run_figure",
+    "run_figure_names",
     "run_figures",
     "save_figures",
     "staffing_curve",
+    "sweep_figure",
     "wait_distribution",
 ]

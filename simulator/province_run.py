@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from simulator.backends import Task, make_backend
+from simulator.backends import Task
 from simulator.model.province import ProvinceCenter, RoutingRule, simulate_province
 from simulator.results import t_interval
+from simulator.runner import BackendChoice, ProgressCallback, open_backend
 from simulator.scenario.province import Province
 
 DEFAULT_ROUTING = RoutingRule()
@@ -69,27 +70,35 @@ def run_province(
     routing: RoutingRule | None = DEFAULT_ROUTING,
     *,
     workers: int = 1,
-    backend: str = "processes",  # or "dask" (a local cluster of ``workers``)
-    progress=None,
+    backend: BackendChoice = None,
+    scheduler: str | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ProvinceResult:
-    """Replicate the whole province on one clock; ``routing=None`` keeps citizens home."""
+    """Replicate the whole province on one clock; ``routing=None`` keeps citizens home.
+
+    One task per replication (every commune together). ``workers`` /
+    ``backend`` / ``scheduler`` say where they run, as in :func:`simulator.run`:
+    ``workers=4`` is four local processes, ``backend="dask"`` a local Dask
+    cluster; the numbers are the same on every backend."""
     centers = [ProvinceCenter(c.id, c.scenario, tuple(c.neighbours)) for c in province.communes]
     first = province.communes[0].scenario
     reps = replications or first.replications
     seed = first.seed if seed is None else seed
-    runner = make_backend(backend if workers > 1 else "serial", workers=workers)
+    home = "routed" if routing else "home"
     tasks = [
-        Task(key=f"province-r{r:05d}", fn=_one_replication, args=(centers, seed, r, routing))
+        Task(
+            key=f"province-{province.name}-s{seed}-{home}-r{r:05d}",
+            fn=_one_replication,
+            args=(centers, seed, r, routing),
+        )
         for r in range(reps)
     ]
     results: dict[int, tuple] = {}
-    try:
+    with open_backend(backend, workers=workers, scheduler=scheduler) as runner:
         for key, value in runner.run(tasks):
             results[int(key.rsplit("r", 1)[1])] = value
             if progress is not None:
                 progress(len(results), reps)
-    finally:
-        runner.close()
     rows, flow_rows = [], []
     for r in sorted(results):
         kpis, flows = results[r]

@@ -16,7 +16,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.runner import ReplicationPool
+from simulator.display import json_number
+from simulator.runner import BackendChoice, open_backend
 from simulator.scenario import Scenario
 from simulator.sizing import (
     SizingResult,
@@ -48,10 +49,7 @@ class QuotaComparison:
     sizing: SizingResult
 
     def to_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in self.__dict__.items() if k != "sizing"}
-        for k, v in d.items():
-            if isinstance(v, float) and math.isnan(v):
-                d[k] = None
+        d = {k: json_number(v) for k, v in self.__dict__.items() if k != "sizing"}
         d["binding_target"] = self.sizing.binding_target
         return d
 
@@ -84,20 +82,25 @@ def compare_quota(
     replications: int | None = None,
     max_staff: int | None = None,
     workers: int = 1,
+    backend: BackendChoice = None,
+    scheduler: str | None = None,
 ) -> QuotaComparison:
-    """Quota-implied staff vs service-target staff for one scenario."""
+    """Quota-implied staff vs service-target staff for one scenario.
+
+    ``workers`` / ``backend`` / ``scheduler`` say where replications run, as in
+    :func:`simulator.run`; the sizing and the quota staffing share one backend."""
     demand = annual_demand(sc)
     quota = sc.commune.quota
     exact = demand / quota
     q_total = max(len(sc.staff.desks) + sc.staff.back_office, math.ceil(exact - 1e-9))
     q_staffing = quota_staffing(sc, q_total)
-    sizing = size(sc, max_staff=max_staff, replications=replications, workers=workers)
-    # The quota staffing is judged like a sizing candidate: steady-state horizon,
-    # keeps-up verdict included.
-    judged = sizing_scenario(sc)
-    reps = replications or sizing_replications(sc, judged)
-    with ReplicationPool(workers) as pool:
-        ev = StaffingEvaluator(judged, sc.seed, reps, reps, pool, None, screen=False)
+    with open_backend(backend, workers=workers, scheduler=scheduler) as runner:
+        sizing = size(sc, max_staff=max_staff, replications=replications, backend=runner)
+        # The quota staffing is judged like a sizing candidate: steady-state horizon,
+        # keeps-up verdict included.
+        judged = sizing_scenario(sc)
+        reps = replications or sizing_replications(sc, judged)
+        ev = StaffingEvaluator(judged, sc.seed, reps, reps, runner, None, screen=False)
         at_quota = ev.evaluate([q_staffing])[0]
     rpsy_quota = _kpi(at_quota.summary, "records_per_staff_year")
     if sizing.answer is not None:

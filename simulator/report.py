@@ -24,23 +24,30 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import math
 import os
-import platform
-import sys
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from simulator.artifacts import (
+    ENVIRONMENT_FILE,
+    RunFolderError,
+    folder_kind,
+    load_comparison_folder,
+    load_run_folder,
+    load_sizing_folder,
+    read_environment,
+    run_metadata,
+    software_versions,
+    write_file_atomically,
+)
+from simulator.display import RUN_FIGURES, VERDICT_COLORS, run_figure_names, signed_text
 from simulator.kpis import description as kpi_description
 from simulator.kpis import kpi_digits, shown_interval
-from simulator.results.folder import umask
 from simulator.results.verdicts import overall_verdict
 
 if TYPE_CHECKING:
@@ -52,9 +59,6 @@ if TYPE_CHECKING:
     from simulator.sizing import SizingResult
 
 REPORT_FILE = "report.html"
-#: When and with which software a folder was written (kept apart from run.json,
-#: whose shape is the ``--json`` contract).
-ENVIRONMENT_FILE = "environment.json"
 DPI = 110
 
 #: What the source labels of docs/domain.md stand for, so that a report names its data.
@@ -82,8 +86,6 @@ DOMAIN_LABELS: dict[str, str] = {
     "QN-2024": "Quang Nam 2024: resolution-progress index 93.08 %, province score 84.2/100",
 }
 
-VERDICT_CSS = {"pass": "#2e7d32", "fail": "#c62828", "inconclusive": "#f9a825"}
-
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:0;
   background:#fafafa;color:#222;line-height:1.45}
@@ -99,12 +101,12 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr:nth-child(even) td{background:#fcfcfc}
 .verdict{display:inline-block;padding:.05em .6em;border-radius:.8em;color:#fff;
   font-weight:bold;font-size:.9em}
-.verdict.pass{background:#2e7d32}.verdict.fail{background:#c62828}
-.verdict.inconclusive{background:#f9a825;color:#222}
+.verdict.pass{background:$pass}.verdict.fail{background:$fail}
+.verdict.inconclusive{background:$inconclusive;color:#222}
 .banner{padding:.7em 1em;border-radius:.4em;margin:1em 0;font-size:1.05em}
-.banner.pass{background:#e8f5e9;border-left:6px solid #2e7d32}
-.banner.fail{background:#ffebee;border-left:6px solid #c62828}
-.banner.inconclusive{background:#fff8e1;border-left:6px solid #f9a825}
+.banner.pass{background:#e8f5e9;border-left:6px solid $pass}
+.banner.fail{background:#ffebee;border-left:6px solid $fail}
+.banner.inconclusive{background:#fff8e1;border-left:6px solid $inconclusive}
 figure{margin:1.2em 0}
 figure img{max-width:100%;border:1px solid #eee}
 figcaption{font-size:.88em;color:#444;max-width:52em}
@@ -113,32 +115,30 @@ dl.stress dd{margin-left:1.2em}
 pre{background:#f6f6f6;padding:.8em;overflow-x:auto;font-size:.82em}
 .small{font-size:.85em;color:#555}
 """
+for _verdict, _color in VERDICT_COLORS.items():
+    _CSS = _CSS.replace(f"${_verdict}", _color)
 
 
-class ReportError(ValueError):
-    """A run folder that cannot be read: names the file, what was expected and found."""
+#: A run folder that cannot be read (the artifacts layer's error, under the name
+#: ``pasc report`` has always used).
+ReportError = RunFolderError
 
 
 # -- small pieces -------------------------------------------------------------------------
 
 
-def software_versions() -> dict[str, str]:
-    """Versions of Python, the libraries the numbers depend on, pasc and the platform."""
-    out = {"python": platform.python_version()}
-    for package in ("simpy", "numpy", "scipy", "pandas", "matplotlib", "pasc"):
-        try:
-            out[package] = version(package)
-        except PackageNotFoundError:
-            out[package] = "not installed"
-    out["platform"] = platform.platform()
-    out["cpus"] = str(os.cpu_count() or 1)
-    return out
-
-
 def figure_png(fig: Figure, dpi: int = DPI) -> bytes:
     """The PNG bytes of a figure (no metadata, so the bytes depend only on the picture)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    # zlib level 1: these flat-coloured pictures come out about 3 % larger than at
+    # the default level 6, in a fraction of the time.
+    fig.savefig(
+        buffer,
+        format="png",
+        dpi=dpi,
+        metadata={"Software": None},
+        pil_kwargs={"compress_level": 1},
+    )
     return buffer.getvalue()
 
 
@@ -628,11 +628,143 @@ def _kpi_table(summary: pd.DataFrame) -> str:
     )
 
 
-def run_images(result: RunResult) -> dict[str, bytes]:
-    """PNG bytes of every picture of a run, keyed as :data:`simulator.plots.RUN_FIGURES`."""
+#: Environment variable: processes drawing a run's pictures (1: in this process).
+PICTURE_PROCESSES_ENV = "PASC_PICTURE_PROCESSES"
+
+
+def picture_processes() -> int:
+    """How many processes draw a run's pictures: ``PASC_PICTURE_PROCESSES``, else two
+    on a machine with two cores or more. Drawing six pictures takes longer than
+    simulating a small scenario, and the pictures are independent, so two
+    processes halve that wait."""
+    text = os.environ.get(PICTURE_PROCESSES_ENV)
+    if text:
+        try:
+            return max(1, int(text))
+        except ValueError:
+            return 1
+    return min(2, os.cpu_count() or 1)
+
+
+def _can_fork() -> bool:
+    """Forking is safe here: a POSIX system, the main thread, no other thread running
+    (a forked copy of a threaded program, a web server or a notebook kernel, may
+    inherit a lock held by a thread that does not exist in the copy)."""
+    import multiprocessing
+    import threading
+
+    return (
+        "fork" in multiprocessing.get_all_start_methods()
+        and threading.current_thread() is threading.main_thread()
+        and threading.active_count() == 1
+    )
+
+
+def _drawer_ready() -> None:
+    """A drawing process: loads matplotlib and the pictures' module at once (while
+    its parent is still simulating), leaves Ctrl-C to the parent (which stops it)
+    and ends quietly on SIGTERM (it inherits the handlers of ``pasc``, which print)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    from simulator import plots  # noqa: F401
+
+
+def _draw_pngs(result: RunResult, names: list[str]) -> list[bytes]:
     from simulator import plots
 
-    return {name: figure_png(fig) for name, fig in plots.run_figures(result).items()}
+    return [figure_png(plots.run_figure(result, name)) for name in names]
+
+
+class PictureDrawers:
+    """Processes that draw a run's pictures while the rest of the run goes on.
+
+    The pictures of a small run take longer to draw than the run takes to
+    simulate, and they are independent of each other and of the files, so
+    ``pasc run`` starts the drawers *before* simulating (they load matplotlib
+    on the core the simulation leaves idle), hands them the finished run with
+    :meth:`start`, writes its tables meanwhile, and collects the PNGs in
+    :meth:`write_run_report` (a ``render`` for
+    :func:`simulator.artifacts.write_run_folder`)::
+
+        with PictureDrawers() as drawers:
+            result = simulator.run(sc)
+            drawers.start(result)
+            write_run_folder(result, root, render=drawers.write_run_report)
+
+    The drawers are forked processes, and only where forking is safe (see
+    :func:`_can_fork`) and ``processes`` (default :func:`picture_processes`)
+    is above 1; otherwise the pictures are drawn in this process, one after
+    the other. The bytes are the same either way.
+    """
+
+    def __init__(self, processes: int | None = None):
+        self.processes = picture_processes() if processes is None else processes
+        self._pool: Any = None
+        # (run, its pictures in report order, the order they are drawn in, the work)
+        self._pending: tuple[RunResult, list[str], list[str], Any] | None = None
+
+    def __enter__(self) -> PictureDrawers:
+        if self.processes > 1 and _can_fork():
+            import multiprocessing
+
+            context = multiprocessing.get_context("fork")
+            self._pool = context.Pool(self.processes, initializer=_drawer_ready)
+        return self
+
+    def __exit__(self, exc_type: Any, *exc: object) -> None:
+        pool, self._pool, self._pending = self._pool, None, None
+        if pool is None:
+            return
+        if exc_type is None:
+            pool.close()
+        else:
+            pool.terminate()
+        pool.join()
+
+    def start(self, result: RunResult) -> None:
+        """Start drawing every picture of ``result`` (returns at once)."""
+        if self._pool is None:
+            return
+        # One share of the pictures per process, so the run is sent to each only once
+        # (every other picture: the costly hourly one shares with two cheap ones).
+        names = run_figure_names(result)
+        shares = [names[i :: self.processes] for i in range(self.processes)]
+        work = self._pool.starmap_async(
+            _draw_pngs, [(result, share) for share in shares if share], chunksize=1
+        )
+        self._pending = (result, names, [n for share in shares for n in share], work)
+
+    def images(self, result: RunResult) -> dict[str, bytes]:
+        """The PNG bytes of every picture of ``result``, keyed as
+        :data:`simulator.plots.RUN_FIGURES` (those started, or drawn now)."""
+        if self._pending is None or self._pending[0] is not result:
+            self.start(result)
+        if self._pending is None:  # no drawing process: draw here
+            from simulator import plots
+
+            names = run_figure_names(result)
+            return {name: figure_png(plots.run_figure(result, name)) for name in names}
+        _, names, order, work = self._pending
+        self._pending = None
+        drawn = dict(zip(order, [png for share in work.get() for png in share], strict=True))
+        return {name: drawn[name] for name in names}
+
+    def write_run_report(
+        self, result: RunResult, folder: Path, meta: Mapping[str, Any] | None = None
+    ) -> Path:
+        """:func:`write_run_report` with the pictures of these drawers."""
+        return write_run_report(result, folder, meta, images=self.images(result))
+
+
+def run_images(result: RunResult, *, processes: int | None = None) -> dict[str, bytes]:
+    """PNG bytes of every picture of a run, keyed as :data:`simulator.plots.RUN_FIGURES`,
+    drawn by ``processes`` forked processes (default :func:`picture_processes`)
+    where that is safe, else here (see :class:`PictureDrawers`)."""
+    n = min(picture_processes() if processes is None else processes, len(run_figure_names(result)))
+    with PictureDrawers(n) as drawers:
+        return drawers.images(result)
 
 
 def run_report_html(
@@ -647,8 +779,6 @@ def run_report_html(
     carry ``created`` and ``versions`` (as stored in ``run.json``), else the
     current ones are used.
     """
-    from simulator import plots
-
     meta = dict(meta or {})
     versions = meta.get("versions") or software_versions()
     sc = result.scenario
@@ -658,7 +788,7 @@ def run_report_html(
     note = result.horizon_note()
     pictures = [
         _img(images[name], title, CAPTIONS[name])
-        for name, title in plots.RUN_FIGURES.items()
+        for name, title in RUN_FIGURES.items()
         if name in images
     ]
     if not pictures:
@@ -720,37 +850,27 @@ def run_report_html(
     return _page(f"pasc run report: {sc.name}", body)
 
 
-def _write_text_atomically(path: Path, text: str | bytes) -> None:
-    """Replace ``path`` in one step, so a reader never sees half a file."""
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        # mkstemp makes the file private (0600); give it the mode any other file gets.
-        os.chmod(tmp, 0o666 & ~umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _save_report(folder: Path, images: Mapping[str, bytes], html: str) -> Path:
     """Write each picture as ``<name>.png`` and the report as ``report.html`` in
     ``folder`` (each file atomically); return the report's path."""
     for name, png in images.items():
-        _write_text_atomically(folder / f"{name}.png", png)
+        write_file_atomically(folder / f"{name}.png", png, durable=False)
     path = folder / REPORT_FILE
-    _write_text_atomically(path, html)
+    write_file_atomically(path, html, durable=False)
     return path
 
 
 def write_run_report(
-    result: RunResult, folder: Path, meta: Mapping[str, Any] | None = None
+    result: RunResult,
+    folder: Path,
+    meta: Mapping[str, Any] | None = None,
+    *,
+    images: Mapping[str, bytes] | None = None,
 ) -> Path:
-    """Save the run's pictures as ``<name>.png`` and ``report.html`` in ``folder``."""
+    """Save the run's pictures as ``<name>.png`` and ``report.html`` in ``folder``
+    (``images``: the PNGs already drawn, by default :func:`run_images`)."""
     folder = Path(folder)
-    images = run_images(result)
+    images = run_images(result) if images is None else images
     return _save_report(folder, images, run_report_html(result, images=images, meta=meta))
 
 
@@ -977,7 +1097,8 @@ def comparison_report_html(
             else:
                 x = d.iloc[0]
                 cells.append(
-                    f"{_signed(x['mean'])} ({_signed(x['ci_low'])} to {_signed(x['ci_high'])})"
+                    f"{signed_text(x['mean'])} ({signed_text(x['ci_low'])} "
+                    f"to {signed_text(x['ci_high'])})"
                 )
         rows.append(cells)
     targets = comparison.targets()
@@ -1058,19 +1179,6 @@ def comparison_report_html(
     return _page("pasc comparison report", body)
 
 
-def _signed(x: Any) -> str:
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return "–"
-    if math.isnan(x):
-        return "–"
-    text = _num(abs(x))
-    if text.strip("0.,") == "":  # rounds to zero: no sign (floating noise of a sum)
-        return text
-    return ("+" if x >= 0 else "−") + text
-
-
 def write_comparison_report(
     comparison: Comparison, folder: Path, meta: Mapping[str, Any] | None = None
 ) -> Path:
@@ -1083,182 +1191,7 @@ def write_comparison_report(
     return _save_report(folder, images, html)
 
 
-# -- reading folders back -----------------------------------------------------------------
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReportError(f"{path}: expected a file, found none") from None
-    except json.JSONDecodeError as exc:
-        raise ReportError(f"{path}: expected JSON, found an error at line {exc.lineno}") from None
-
-
-def _read_csv(path: Path, required: bool = True, **kw: Any) -> pd.DataFrame | None:
-    if not path.exists():
-        if required:
-            raise ReportError(f"{path}: expected a file, found none")
-        return None
-    try:
-        return pd.read_csv(path, **kw)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
-        raise ReportError(f"{path}: expected a CSV table, found {exc}") from None
-
-
-def _read_scenario(path: Path) -> Scenario:
-    from simulator.scenario import ScenarioError, load_scenario
-
-    if not path.exists():
-        raise ReportError(f"{path}: expected a file, found none")
-    try:
-        return load_scenario(path)
-    except ScenarioError as exc:
-        raise ReportError(exc.message()) from None
-
-
-def load_run_folder(folder: str | Path) -> tuple[RunResult, dict[str, Any]]:
-    """A :class:`~simulator.results.RunResult` and ``run.json`` from a run folder.
-
-    Summary and verdicts are recomputed from ``kpis.csv`` (the same numbers as
-    ``summary.csv``); records, hourly and daily tables are read when present.
-    """
-    from simulator.results import RunResult
-
-    folder = Path(folder)
-    meta = _read_json(folder / "run.json")
-    sc = _read_scenario(folder / "scenario.yaml")
-    kpis = _read_csv(folder / "kpis.csv")
-    if "replication" not in kpis.columns:
-        raise ReportError(
-            f"{folder / 'kpis.csv'}: expected a 'replication' column, found "
-            f"{', '.join(map(str, kpis.columns[:5]))}"
-        )
-    records = _read_csv(folder / "records.csv.gz", required=False)
-    if records is not None and "on_time" in records.columns:
-        # CSV turns True/False/None into strings or floats; back to booleans (None stays NaN).
-        records["on_time"] = records["on_time"].map(
-            {True: True, False: False, "True": True, "False": False}
-        )
-    result = RunResult(
-        scenario=sc,
-        seed=int(meta.get("seed", sc.seed)),
-        replications=int(meta.get("replications", len(kpis))),
-        kpis=kpis,
-        records_table=records,
-        hourly_table=_read_csv(folder / "hourly.csv", required=False),
-        daily_table=_read_csv(folder / "daily.csv", required=False),
-    )
-    return result, meta
-
-
-def load_sizing_folder(folder: str | Path) -> tuple[SizingResult, dict[str, Any]]:
-    """A :class:`~simulator.sizing.SizingResult` rebuilt from ``size.json`` and the scenario."""
-    from simulator.results import target_table
-    from simulator.sizing import Candidate, SizingResult
-    from simulator.workload import PoolLoad
-
-    folder = Path(folder)
-    meta = _read_json(folder / "size.json")
-    sc = _read_scenario(folder / "scenario.yaml")
-    try:
-        curve = []
-        for row in meta["curve"]:
-            summary = pd.DataFrame(
-                [
-                    {"kpi": k, **{c: _nan(v.get(c)) for c in ("mean", "ci_low", "ci_high")}}
-                    for k, v in row["kpis"].items()
-                ],
-                columns=["kpi", "mean", "ci_low", "ci_high"],
-            )
-            if row.get("targets") is not None:  # as judged, keeps-up row included
-                targets = pd.DataFrame(
-                    [
-                        {**t, **{c: _nan(t.get(c)) for c in ("mean", "ci_low", "ci_high")}}
-                        for t in row["targets"]
-                    ],
-                    columns=["kpi", "op", "threshold", "mean", "ci_low", "ci_high", "verdict"],
-                )
-            else:
-                targets = target_table(sc.targets, summary)
-            loads = {name: PoolLoad.from_dict(d) for name, d in (row.get("pools") or {}).items()}
-            curve.append(
-                Candidate(dict(row["staff"]), int(row["replications"]), summary, targets, loads)
-            )
-        result = SizingResult(
-            scenario=sc,
-            desks=list(meta["lower_bound"]),
-            answer=meta["answer"],
-            binding_target=meta.get("binding_target"),
-            curve=curve,
-            lower_bound=dict(meta["lower_bound"]),
-            analytic_estimate=dict(meta.get("analytic_estimate") or {}),
-            unreachable=list(meta.get("unreachable_targets") or []),
-            explanation=meta.get("explanation", ""),
-            horizon_days=(meta.get("horizon") or {}).get("days"),
-            warmup_days=(meta.get("horizon") or {}).get("warmup_days"),
-            replications=meta.get("replications"),
-            seed=meta.get("seed"),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ReportError(
-            f"{folder / 'size.json'}: expected the pasc size --json shape, found a problem "
-            f"with {exc}"
-        ) from None
-    return result, meta
-
-
-def _nan(x: Any) -> float:
-    return math.nan if x is None else float(x)
-
-
-def load_comparison_folder(folder: str | Path) -> tuple[Comparison, dict[str, Any]]:
-    """A :class:`~simulator.compare.Comparison` from ``compare.json``, the stored scenarios
-    and the per-replication ``kpis.csv``."""
-    from simulator.compare import Comparison
-    from simulator.results import RunResult
-
-    folder = Path(folder)
-    meta = _read_json(folder / "compare.json")
-    kpis = _read_csv(folder / "kpis.csv")
-    labels = list(meta.get("scenarios") or [])
-    if not labels or "scenario" not in kpis.columns:
-        raise ReportError(
-            f"{folder / 'compare.json'}: expected a 'scenarios' list and kpis.csv with a "
-            "'scenario' column, found neither"
-        )
-    results = []
-    for i, label in enumerate(labels):
-        sc = _read_scenario(folder / "scenarios" / f"{i + 1}-{label}.yaml")
-        mine = kpis[kpis["scenario"] == label].drop(columns="scenario").dropna(axis=1, how="all")
-        results.append(
-            RunResult(
-                scenario=sc,
-                seed=int(meta["seed"]),
-                replications=int(meta["replications"]),
-                kpis=mine.reset_index(drop=True),
-            )
-        )
-    return Comparison(results, labels, int(meta["seed"]), int(meta["replications"])), meta
-
-
-def _environment(folder: Path) -> dict[str, Any]:
-    path = folder / ENVIRONMENT_FILE
-    return _read_json(path) if path.exists() else {}
-
-
-def folder_kind(folder: str | Path) -> str:
-    """``run``, ``size`` or ``compare``, from the JSON file the folder holds."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ReportError(f"{folder}: expected a run folder, found no such folder")
-    for kind, name in (("run", "run.json"), ("size", "size.json"), ("compare", "compare.json")):
-        if (folder / name).exists():
-            return kind
-    raise ReportError(
-        f"{folder}: expected a run folder (with run.json, size.json or compare.json), "
-        "found none of them"
-    )
+# -- drawing a folder again ---------------------------------------------------------------
 
 
 def rebuild_report(folder: str | Path) -> Path:
@@ -1266,7 +1199,7 @@ def rebuild_report(folder: str | Path) -> Path:
     from its files (no simulation is run); return the report's path."""
     folder = Path(folder)
     kind = folder_kind(folder)
-    environment = _environment(folder)
+    environment = read_environment(folder)
     if kind == "run":
         result, meta = load_run_folder(folder)
         return write_run_report(result, folder, {**meta, **environment})
@@ -1275,15 +1208,6 @@ def rebuild_report(folder: str | Path) -> Path:
         return write_sizing_report(sizing, folder, {**meta, **environment})
     comparison, meta = load_comparison_folder(folder)
     return write_comparison_report(comparison, folder, {**meta, **environment})
-
-
-def run_metadata() -> dict[str, Any]:
-    """What a folder's JSON keeps about the software and the moment of the run."""
-    return {
-        "created": datetime.now().isoformat(timespec="seconds"),
-        "versions": software_versions(),
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else "",
-    }
 
 
 __all__ = [
@@ -1300,6 +1224,8 @@ __all__ = [
     "load_sizing_folder",
     "model_description",
     "rebuild_report",
+    "PictureDrawers",
+    "picture_processes",
     "run_images",
     "run_metadata",
     "run_report_html",

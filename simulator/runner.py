@@ -1,32 +1,126 @@
-"""Replications: serial or on local processes, always the same numbers.
+"""Replications as tasks: the one way every command runs the simulation.
 
 Replication ``i`` of a run with seed ``s`` is ``simulate_replication(scenario,
-s, i)``: a pure function, so it can run anywhere, in any order, on any number
-of processes, and give the same result. The runner only decides *where* each
-replication runs and hands results back in replication order.
+s, i)``: a pure function of (scenario, seed, i). The runner turns replications
+into :class:`~simulator.backends.Task` objects and hands them to a backend
+(:mod:`simulator.backends`), which decides *where* they run: in this process,
+on local processes, on a local Dask cluster or on a running one. Results come
+back in any order and are put back in replication order, so the numbers are
+the same on every backend, with any number of workers.
+
+Two ways to say where::
+
+    run_replications(sc, 30, seed, workers=4)           # a backend made and closed here
+    with open_backend(backend="dask", workers=4) as b:  # one backend for many calls
+        for staffing in candidates:
+            run_jobs([(with_staff(sc, staffing), seed, i) for i in range(30)], b)
+
+Every public function that simulates (``simulator.run``, ``size``,
+``compare``, ``compare_quota``, ``run_province``, ``run_sweep``) takes the
+same ``workers`` / ``backend`` / ``scheduler`` arguments and passes them to
+:func:`open_backend`; the command line's ``--workers``, ``--backend`` and
+``--scheduler`` map onto them one to one (see :func:`simulator.backends.make_backend`).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import itertools
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
+from simulator.backends import (
+    Backend,
+    BackendName,
+    DaskBackend,
+    ProcessBackend,
+    SerialBackend,
+    Task,
+    default_workers,
+    make_backend,
+)
 from simulator.model import ReplicationOutput, simulate_replication
 from simulator.scenario import Scenario
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(done, total)`` after each replication."""
 
+BackendChoice = BackendName | SerialBackend | ProcessBackend | DaskBackend | None
+"""A backend's name (``"serial"``, ``"processes"``, ``"dask"``), an open backend
+(used as it is and left open), or ``None`` (chosen from ``workers`` / ``scheduler``)."""
 
-def default_workers() -> int:
-    """One process per core: the machine's cores (2 on the CI machine)."""
-    return max(1, os.cpu_count() or 1)
+Job = tuple[Scenario, int, int]
+"""One replication to run: (scenario, seed, replication index)."""
+
+# A batch number makes the task keys of different calls differ, and a token drawn
+# once per process those of different processes sharing one Dask scheduler: a
+# cluster must never mistake replication 3 of one candidate staffing for another's.
+_batches = itertools.count()
+_PROCESS_TOKEN = secrets.token_hex(3)
 
 
-def _one(args: tuple[Scenario, int, int, bool]) -> tuple[int, ReplicationOutput]:
-    scenario, seed, index, keep_records = args
-    return index, simulate_replication(scenario, seed, index, keep_records)
+def replication_output(
+    scenario: Scenario, seed: int, index: int, keep_records: bool = False
+) -> ReplicationOutput:
+    """Replication ``index`` of ``scenario`` with ``seed``: the function every task calls."""
+    return simulate_replication(scenario, seed, index, keep_records)
+
+
+@contextmanager
+def open_backend(
+    backend: BackendChoice = None,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> Iterator[Backend]:
+    """The backend to run on, closed on leaving unless it was passed in open.
+
+    ``backend`` is a name, an open backend, or ``None``: then ``workers > 1``
+    means that many local processes and ``scheduler`` a running Dask cluster
+    (:func:`simulator.backends.make_backend` has the whole table)."""
+    if isinstance(backend, SerialBackend | ProcessBackend | DaskBackend):
+        yield backend
+        return
+    made = make_backend(backend, workers=workers, scheduler=scheduler)
+    with made:
+        yield made
+
+
+def iter_jobs(
+    jobs: Sequence[Job], backend: Backend, *, keep_records: bool = False
+) -> Iterator[tuple[int, ReplicationOutput]]:
+    """Yield ``(position in jobs, output)`` as each job finishes (in any order)."""
+    batch = next(_batches)
+    tasks = [
+        Task(
+            key=f"{scenario.name}-{_PROCESS_TOKEN}b{batch}-{pos:06d}-r{index:05d}",
+            fn=replication_output,
+            args=(scenario, seed, index, keep_records),
+        )
+        for pos, (scenario, seed, index) in enumerate(jobs)
+    ]
+    if len(tasks) <= 1 and isinstance(backend, ProcessBackend):
+        # One task gains nothing from another process: run it here (same numbers).
+        backend = SerialBackend()
+    for key, output in backend.run(tasks):
+        yield int(key.rsplit("-", 2)[1]), output
+
+
+def run_jobs(
+    jobs: Iterable[Job],
+    backend: Backend,
+    *,
+    keep_records: bool = False,
+    progress: ProgressCallback | None = None,
+) -> list[ReplicationOutput]:
+    """The outputs of arbitrary (scenario, seed, index) jobs, in job order."""
+    jobs = list(jobs)
+    done: dict[int, ReplicationOutput] = {}
+    for pos, output in iter_jobs(jobs, backend, keep_records=keep_records):
+        done[pos] = output
+        if progress is not None:
+            progress(len(done), len(jobs))
+    return [done[pos] for pos in range(len(jobs))]
 
 
 def iter_replications(
@@ -37,18 +131,15 @@ def iter_replications(
     first: int = 0,
     workers: int = 1,
     keep_records: bool = False,
+    backend: BackendChoice = None,
+    scheduler: str | None = None,
 ) -> Iterator[tuple[int, ReplicationOutput]]:
     """Yield ``(index, output)`` for replications ``first .. first+replications-1``
-    as they finish (in any order when ``workers > 1``)."""
-    tasks = [(scenario, seed, i, keep_records) for i in range(first, first + replications)]
-    if workers <= 1 or replications <= 1:
-        for task in tasks:
-            yield _one(task)
-        return
-    with ProcessPoolExecutor(max_workers=min(workers, replications)) as pool:
-        futures = [pool.submit(_one, task) for task in tasks]
-        for future in as_completed(futures):
-            yield future.result()
+    as they finish (in any order on a parallel backend)."""
+    jobs = [(scenario, seed, i) for i in range(first, first + replications)]
+    with open_backend(backend, workers=workers, scheduler=scheduler) as b:
+        for pos, output in iter_jobs(jobs, b, keep_records=keep_records):
+            yield first + pos, output
 
 
 def run_replications(
@@ -60,51 +151,24 @@ def run_replications(
     workers: int = 1,
     keep_records: bool = False,
     progress: ProgressCallback | None = None,
+    backend: BackendChoice = None,
+    scheduler: str | None = None,
 ) -> list[ReplicationOutput]:
-    """All replications' outputs, in replication order."""
-    done: dict[int, ReplicationOutput] = {}
-    for index, output in iter_replications(
-        scenario, replications, seed, first=first, workers=workers, keep_records=keep_records
-    ):
-        done[index] = output
-        if progress is not None:
-            progress(len(done), replications)
-    return [done[i] for i in sorted(done)]
+    """All replications' outputs, in replication order, whatever the backend."""
+    jobs = [(scenario, seed, i) for i in range(first, first + replications)]
+    with open_backend(backend, workers=workers, scheduler=scheduler) as b:
+        return run_jobs(jobs, b, keep_records=keep_records, progress=progress)
 
 
-class ReplicationPool:
-    """Run batches of (scenario, seed, index) jobs on a pool kept open across batches.
-
-    Sizing evaluates many candidate staffings one after another; starting
-    processes once rather than per candidate saves a few tenths of a second
-    each time. ``workers=1`` runs in this process. Use as a context manager.
-    """
-
-    def __init__(self, workers: int = 1):
-        self.workers = workers
-        self._executor: ProcessPoolExecutor | None = None
-
-    def __enter__(self) -> ReplicationPool:
-        if self.workers > 1:
-            self._executor = ProcessPoolExecutor(max_workers=self.workers)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(cancel_futures=True)
-            self._executor = None
-
-    def map(self, jobs: Iterable[tuple[Scenario, int, int]]) -> list[ReplicationOutput]:
-        """Outputs of the jobs, in job order (records are never kept)."""
-        tasks = [(sc, seed, i, False) for sc, seed, i in jobs]
-        if self._executor is None or len(tasks) <= 1:
-            return [_one(t)[1] for t in tasks]
-        return [out for _, out in self._executor.map(_one, tasks, chunksize=1)]
-
-
-def run_many(
-    jobs: Iterable[tuple[Scenario, int, int]], *, workers: int = 1
-) -> list[ReplicationOutput]:
-    """Outputs of arbitrary (scenario, seed, index) jobs, in job order."""
-    with ReplicationPool(workers) as pool:
-        return pool.map(jobs)
+__all__ = [
+    "BackendChoice",
+    "Job",
+    "ProgressCallback",
+    "default_workers",
+    "iter_jobs",
+    "iter_replications",
+    "open_backend",
+    "replication_output",
+    "run_jobs",
+    "run_replications",
+]

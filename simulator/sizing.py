@@ -53,10 +53,11 @@ from typing import Any
 import pandas as pd
 
 from simulator import analytic
+from simulator.backends import Backend
 from simulator.model import ReplicationOutput
 from simulator.results import kpi_frame, summarize, target_table
 from simulator.results.verdicts import KEEPS_UP, KeepsUp, keeps_up
-from simulator.runner import ReplicationPool
+from simulator.runner import BackendChoice, open_backend, run_jobs
 from simulator.scenario import Scenario
 from simulator.workload import (
     BACK_OFFICE,
@@ -415,14 +416,14 @@ class StaffingEvaluator:
         seed: int,
         replications: int,
         max_replications: int,
-        pool: ReplicationPool,
+        backend: Backend,
         progress: Callable[[Candidate], None] | None,
         screen: bool = True,
     ):
         self.sc, self.seed = sc, seed
         self.screen = screen
         self.replications, self.max_replications = replications, max_replications
-        self.pool, self.progress = pool, progress
+        self.backend, self.progress = backend, progress
         self.outputs: dict[tuple, list[ReplicationOutput]] = {}
         self.candidates: dict[tuple, Candidate] = {}
         self.screened: dict[tuple, Candidate] = {}  # screen-only looks (see evaluate)
@@ -444,7 +445,7 @@ class StaffingEvaluator:
         return Candidate(dict(staff), replications, summary, targets, keeps.loads, keeps)
 
     def evaluate(self, staffs: list[Staffing], screen_only: bool = False) -> list[Candidate]:
-        """Candidates for each staffing (new ones run together on the pool).
+        """Candidates for each staffing (new ones run together on the backend).
 
         A staffing with a pool over capacity is a ``fail`` at once (no
         replication). Replications of the others come in stages: the
@@ -482,7 +483,7 @@ class StaffingEvaluator:
                 for i in range(have, reps[k]):
                     jobs.append((scenarios[k], self.seed, i))
                     owners.append(k)
-            for k, out in zip(owners, self.pool.map(jobs), strict=True):
+            for k, out in zip(owners, run_jobs(jobs, self.backend), strict=True):
                 self.outputs.setdefault(k, []).append(out)
             still = []
             for s in pending:
@@ -524,6 +525,8 @@ def size(
     workers: int = 1,
     progress: Callable[[Candidate], None] | None = None,
     horizon_days: int | None = None,
+    backend: BackendChoice = None,
+    scheduler: str | None = None,
 ) -> SizingResult:
     """The smallest staffing of the pools ``desks`` (default: every desk group and the
     dedicated back office) that keeps up and meets every target in the steady state.
@@ -534,6 +537,8 @@ def size(
     days) with ``replications`` per full look (default:
     :func:`sizing_replications`). Returns the answer (``None`` when
     unreachable), the binding constraint and every judged candidate.
+    ``workers`` / ``backend`` / ``scheduler`` say where replications run
+    (:func:`simulator.runner.open_backend`); one backend serves every candidate.
     """
     names = sizable_pools(scenario)
     sized = list(dict.fromkeys(desks)) if desks else default_pools(scenario)
@@ -578,8 +583,8 @@ def size(
             seed=seed,
         )
 
-    with ReplicationPool(workers) as pool:
-        ev = StaffingEvaluator(sc, seed, reps, max_reps, pool, progress)
+    with open_backend(backend, workers=workers, scheduler=scheduler) as runner:
+        ev = StaffingEvaluator(sc, seed, reps, max_reps, runner, progress)
         stuck = [pl for pl in overloaded(loads.values()) if pl.pool not in sized]
         if stuck:
             return result(

@@ -55,13 +55,19 @@ import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
 
+from simulator.artifacts import (
+    new_folder,
+    pasc_version,
+    sync_folder,
+    timestamp,
+    write_file_atomically,
+)
 from simulator.backends import Backend, SerialBackend, Task
 from simulator.model import ReplicationOutput, simulate_replication
 from simulator.results import kpi_frame, summarize, target_table
@@ -282,8 +288,6 @@ class SweepPlan:
 
     def spec(self) -> dict[str, Any]:
         """What ``sweep.json`` stores (JSON-ready)."""
-        from simulator import __version__
-
         spec = {
             "format": SPEC_FORMAT,
             "kind": self.kind,
@@ -297,7 +301,7 @@ class SweepPlan:
             "variants": len(self.variants),
             "tasks": len(self.task_names()),
             "variants_sha256": self.variants_sha256(),
-            "pasc_version": __version__,
+            "pasc_version": pasc_version(),
         }
         return json.loads(json.dumps(spec))
 
@@ -485,38 +489,6 @@ def minimal_staffing(
 # -- the run folder ------------------------------------------------------------------------
 
 
-def _fsync_folder(folder: Path) -> None:
-    """Make a rename inside ``folder`` durable, where the system allows it (POSIX: a
-    folder can be opened and synced; Windows cannot, and needs no such step)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # some file systems refuse to sync a folder: the rename is still atomic
-        pass
-    finally:
-        os.close(fd)
-
-
-def write_text_atomically(path: Path, text: str) -> None:
-    """Write a whole file durably: under a temporary name, flushed and ``fsync``-ed,
-    renamed into place, then the folder synced. A reader (or a resumed sweep) sees
-    the old file or the complete new one, never half, even after a power cut."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_folder(path.parent)
-
-
 def canonical_json(data: Any) -> str:
     """The one JSON text of ``data`` a checksum is taken over: sorted keys, no spaces."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
@@ -557,17 +529,7 @@ class SavedTasks:
 
 def new_sweep_folder(root: Path, name: str) -> Path:
     """Create ``root/<name>/<timestamp>-sweep`` (``-2``, ``-3``... if taken); never reuse one."""
-    parent = root / name
-    parent.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().strftime("%Y-%m-%dT%H-%M-%S")
-    for k in range(1, 1000):
-        folder = parent / (f"{stamp}-sweep" if k == 1 else f"{stamp}-sweep-{k}")
-        try:
-            folder.mkdir()
-        except FileExistsError:
-            continue
-        return folder
-    raise FileExistsError(f"no free sweep folder name under {parent}")
+    return new_folder(Path(root) / name, f"{timestamp()}-sweep")
 
 
 class SweepFolder:
@@ -598,11 +560,11 @@ class SweepFolder:
     def start(self, plan: SweepPlan) -> None:
         """Write the spec and the variant table of a new sweep."""
         self.tasks_dir.mkdir(parents=True, exist_ok=True)
-        write_text_atomically(self.spec_file, json.dumps(plan.spec(), indent=2) + "\n")
-        write_text_atomically(self.path / "variants.csv", variants_frame(plan).to_csv(index=False))
+        write_file_atomically(self.spec_file, json.dumps(plan.spec(), indent=2) + "\n")
+        write_file_atomically(self.path / "variants.csv", variants_frame(plan).to_csv(index=False))
         if plan.kind == "scenario":
             base = load_scenario(plan.source)
-            write_text_atomically(self.path / "scenario.yaml", scenario_to_yaml(base))
+            write_file_atomically(self.path / "scenario.yaml", scenario_to_yaml(base))
 
     def check(self, plan: SweepPlan) -> None:
         """Raise :class:`SweepError` when ``plan`` is not the sweep this folder holds,
@@ -649,7 +611,7 @@ class SweepFolder:
     def write_task(self, name: str, result: Any) -> None:
         """Save one task's result durably, with the checksum of its content."""
         payload = {"task": name, "result": result, "sha256": task_checksum(name, result)}
-        write_text_atomically(self.task_file(name), json.dumps(payload) + "\n")
+        write_file_atomically(self.task_file(name), json.dumps(payload) + "\n")
 
     def read_task(self, name: str) -> Any:
         """A saved task's result; :class:`UnreadableTask` (naming the file and what is
@@ -698,7 +660,7 @@ class SweepFolder:
             else:
                 done.add(name)
         if unreadable:
-            _fsync_folder(self.tasks_dir)
+            sync_folder(self.tasks_dir)
         return SavedTasks(frozenset(done), tuple(unreadable), len(names))
 
 
@@ -857,8 +819,8 @@ def run_sweep(
         if progress is not None:
             progress(count, total)
     summary, kpis = build_tables(plan, store)
-    write_text_atomically(folder / "kpis.csv", kpis.to_csv(index=False))
-    write_text_atomically(folder / "summary.csv", summary.to_csv(index=False))
+    write_file_atomically(folder / "kpis.csv", kpis.to_csv(index=False))
+    write_file_atomically(folder / "summary.csv", summary.to_csv(index=False))
     plot = plot_sweep(plan, summary, folder / "sweep.png", kpi=plot_kpi)
     return SweepResult(plan, folder, summary, kpis, computed, len(done), plot, saved.unreadable)
 
@@ -890,80 +852,11 @@ def plot_sweep(
     kpi = kpi or default_plot_kpi(plan, summary)
     if f"{kpi}.mean" not in summary.columns:
         raise SweepError(f"--plot-kpi: expected a KPI of the summary, found {kpi!r}")
-    import matplotlib
+    from simulator.plots import sweep_figure
+    from simulator.report import figure_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 4.8))
-    mean, low, high = (summary[f"{kpi}.{s}"].astype(float) for s in ("mean", "ci_low", "ci_high"))
-    varying = [a for a in plan.axes if len(a.values) > 1]
-    if varying or (plan.axes and plan.kind != "province"):
-        x_col = (varying or plan.axes)[0].paths[0]
-        group_cols = [p for a in varying for p in a.paths if p != x_col]
-        if plan.kind == "province":
-            group_cols = ["id", *group_cols]
-        xs = summary[x_col]
-        numeric = pd.api.types.is_numeric_dtype(xs)
-        positions = {v: i for i, v in enumerate(dict.fromkeys(xs))}
-        groups = summary.groupby(group_cols, sort=False) if group_cols else [("", summary)]
-        for label, g in groups:
-            x = g[x_col] if numeric else g[x_col].map(positions)
-            order = x.argsort().to_numpy()
-            xo = x.to_numpy()[order]
-            name = label if isinstance(label, str) else ", ".join(map(str, label))
-            ax.plot(xo, mean[g.index].to_numpy()[order], marker="o", label=name or kpi)
-            ax.fill_between(
-                xo, low[g.index].to_numpy()[order], high[g.index].to_numpy()[order], alpha=0.2
-            )
-        if not numeric:
-            ax.set_xticks(list(positions.values()), [str(v) for v in positions])
-        elif pd.api.types.is_integer_dtype(xs):
-            from matplotlib.ticker import MaxNLocator
-
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel(x_col)
-        if group_cols and 1 < len(summary.groupby(group_cols)) <= 12:
-            ax.legend(title=", ".join(group_cols), fontsize="small")
-    else:
-        x = summary["records_per_day"] if "records_per_day" in summary else summary["variant"]
-        classes = summary["class"] if "class" in summary else pd.Series([""] * len(summary))
-        for cls in dict.fromkeys(classes):
-            m = (classes == cls).to_numpy()
-            ax.errorbar(
-                x[m],
-                mean[m],
-                yerr=[(mean - low)[m].fillna(0), (high - mean)[m].fillna(0)],
-                fmt="o",
-                markersize=3,
-                elinewidth=0.8,
-                label=cls or None,
-            )
-        ax.set_xlabel("records per day" if "records_per_day" in summary else "variant")
-        if any(classes):
-            ax.legend(title="class", fontsize="small")
-    thresholds = sorted(
-        {(t.op, t.threshold) for v in plan.variants for t in v.scenario.targets if t.kpi == kpi}
-    )
-    for op, threshold in thresholds:
-        ax.axhline(threshold, color="red", linestyle="--", linewidth=1)
-        ax.annotate(
-            f"target {'≤' if op == '<=' else '≥'} {threshold:g}",
-            (1, threshold),
-            xycoords=("axes fraction", "data"),
-            ha="right",
-            va="bottom",
-            color="red",
-            fontsize="small",
-        )
-    ax.set_ylabel(f"{kpi} (mean, 95% CI)")
-    ax.set_title(f"{plan.name}: {kpi} over {len(plan.variants)} variants")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, path)
+    fig = sweep_figure(plan, summary, kpi)
+    write_file_atomically(path, figure_png(fig, dpi=110))
     return path
 
 

@@ -19,6 +19,7 @@ from simulator.backends import (
     ProcessBackend,
     SerialBackend,
     Task,
+    default_workers,
     make_backend,
 )
 
@@ -134,9 +135,12 @@ def test_unreachable_scheduler_is_reported_not_a_traceback():
     ("kwargs", "kind", "workers"),
     [
         ({}, SerialBackend, 1),
-        ({"workers": 3}, DaskBackend, 3),
+        ({"workers": 1}, SerialBackend, 1),
+        # --workers N means N local processes in every command; Dask only when asked.
+        ({"workers": 3}, ProcessBackend, 3),
+        ({"name": "dask", "workers": 3}, DaskBackend, 3),
         ({"name": "processes", "workers": 3}, ProcessBackend, 3),
-        ({"name": "processes"}, ProcessBackend, 2),
+        ({"name": "processes"}, ProcessBackend, default_workers()),
         ({"scheduler": "tcp://127.0.0.1:8786"}, DaskBackend, 1),
     ],
 )
@@ -153,8 +157,50 @@ def test_make_backend_picks_the_backend(kwargs, kind, workers):
         ({"name": "serial", "scheduler": "tcp://127.0.0.1:1"}, "needs the dask backend"),
         ({"name": "dask", "workers": 2, "scheduler": "tcp://127.0.0.1:1"}, "found both"),
         ({"name": "gpu"}, "expected a backend among"),
+        ({"name": "serial", "workers": 4}, "runs in this process"),
+        ({"name": "processes", "scheduler": "tcp://127.0.0.1:1"}, "needs the dask backend"),
     ],
 )
 def test_make_backend_rejects_contradictions(kwargs, message):
     with pytest.raises(ValueError, match=message):
         make_backend(**kwargs)
+
+
+# -- one execution layer: replications of every command run on any backend ------------------
+
+
+def test_replications_are_identical_on_every_backend(dask_backend):
+    """``simulator.run``, ``compare`` and ``size`` give the same numbers in this process,
+    on local processes and on a Dask cluster: replication i depends only on
+    (scenario, seed, i), and the runner puts results back in replication order."""
+    import pandas as pd
+    from builders import busy_office
+
+    import simulator
+    from simulator.compare import compare
+    from simulator.runner import open_backend
+
+    sc = busy_office()
+    serial = simulator.run(sc, 4, seed=3)
+    with open_backend(workers=2) as processes:
+        assert isinstance(processes, ProcessBackend)
+        local = simulator.run(sc, 4, seed=3, backend=processes)
+        pair = compare([sc, sc], 3, seed=3, backend=processes)
+    on_dask = simulator.run(sc, 4, seed=3, backend=dask_backend)
+    for other in (local, on_dask):
+        pd.testing.assert_frame_equal(serial.kpis, other.kpis)
+        pd.testing.assert_frame_equal(serial.records, other.records)
+    assert (pair.differences()["mean"].fillna(0) == 0).all()
+    assert not dask_backend._lost  # the backend passed in stays open for the caller
+
+
+def test_an_open_backend_is_left_open_and_a_named_one_is_closed():
+    from simulator.runner import open_backend
+
+    with SerialBackend() as mine:
+        with open_backend(mine) as b:
+            assert b is mine
+        with open_backend("processes", workers=2) as made:
+            assert isinstance(made, ProcessBackend) and made.workers == 2
+            list(made.run(_tasks(2)))
+        assert made._pool is None  # closed on leaving

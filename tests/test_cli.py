@@ -323,7 +323,7 @@ def test_run_never_overwrites_an_existing_folder(
     tmp_path, monkeypatch, minimal_scenario_dict, write_yaml
 ):
     """A folder already named like the new run is left alone: the run gets a suffix."""
-    from simulator.results import folder as folder_module
+    from simulator import artifacts as folder_module
 
     scenario = write_yaml(tmp_path, "tiny.yaml", minimal_scenario_dict())
     stamp = folder_module.timestamp()
@@ -424,3 +424,49 @@ def test_shipped_scenarios_satisfy_the_schema(schema_text):
         jsonschema.validate(data, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**yaml.safe_load(SHIPPED[0].read_text()), "nmae": "x"}, schema)
+
+
+# -- where replications run: the same options in every command -------------------------------
+
+SIMULATING_COMMANDS = ("run", "size", "quota", "compare", "sweep", "province")
+
+
+@pytest.mark.parametrize("command", SIMULATING_COMMANDS)
+def test_every_simulating_command_has_the_same_execution_options(command):
+    text = " ".join(CliRunner().invoke(main, [command, "--help"]).output.split())
+    for option in ("--workers", "--backend", "--scheduler"):
+        assert option in text, (command, option)
+    assert "local processes" in text and "serial|processes|dask" in text
+
+
+def test_run_on_local_processes_gives_the_serial_numbers(
+    tmp_path, minimal_scenario_dict, write_yaml
+):
+    tiny = write_yaml(tmp_path, "tiny.yaml", tiny_scenario(minimal_scenario_dict))
+    outputs = []
+    for extra in ([], ["--workers", "2"], ["--backend", "processes", "--workers", "2"]):
+        res = CliRunner().invoke(
+            main, ["run", str(tiny), "-r", "3", "--out", str(tmp_path / "o"), "--json", *extra]
+        )
+        assert res.exit_code == 0, res.output
+        data = json.loads(res.stdout)
+        outputs.append({k: v for k, v in data.items() if k != "run_folder"})
+    assert outputs[0] == outputs[1] == outputs[2]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--backend", "serial", "--workers", "2"], "--backend serial runs in this process"),
+        (["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"], "found both"),
+        (["--backend", "processes", "--scheduler", "tcp://x:1"], "--scheduler needs the dask"),
+    ],
+)
+def test_contradicting_execution_options_are_bad_input(
+    tmp_path, minimal_scenario_dict, write_yaml, options, message
+):
+    tiny = write_yaml(tmp_path, "tiny.yaml", tiny_scenario(minimal_scenario_dict))
+    res = CliRunner().invoke(main, ["run", str(tiny), "--out", str(tmp_path / "o"), *options])
+    assert res.exit_code == 2, res.output
+    assert message in res.output and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1

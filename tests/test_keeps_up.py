@@ -10,7 +10,7 @@ import yaml
 from builders import mmc_dict
 
 import simulator
-from simulator.results.folder import write_sizing_folder
+from simulator.artifacts import write_sizing_folder
 from simulator.results.verdicts import KEEPS_UP
 from simulator.scenario import load_scenario
 from simulator.sizing import size, with_staff
@@ -77,7 +77,7 @@ def test_the_old_answer_is_rejected_and_the_new_one_holds_for_a_year(tmp_path):
     assert year.keeps_up().verdict == "pass", year.keeps_up().reason()
     assert (year.targets()["verdict"] == "pass").all(), year.targets()
     # The size folder holds the answer as a runnable scenario.
-    folder = write_sizing_folder(result, tmp_path, report=False)
+    folder = write_sizing_folder(result, tmp_path)
     answer = load_scenario(folder / "answer.yaml")
     assert answer.staff.desks[0].count == result.answer["desk"]
     assert answer.horizon == sc.horizon  # the input, with the answer's staff counts

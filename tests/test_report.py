@@ -12,10 +12,10 @@ from builders import busy_office, mmc
 from click.testing import CliRunner
 
 import simulator
-from simulator import report
+from simulator import artifacts, report
+from simulator.artifacts import write_run_folder, write_sizing_folder
 from simulator.cli import main
 from simulator.plots import RUN_FIGURES
-from simulator.results.folder import write_run_folder, write_sizing_folder
 from simulator.sizing import size
 
 TARGETS = [
@@ -33,7 +33,9 @@ def run_result():
 
 @pytest.fixture(scope="module")
 def run_folder(run_result, tmp_path_factory):
-    return write_run_folder(run_result, tmp_path_factory.mktemp("runs"))
+    return write_run_folder(
+        run_result, tmp_path_factory.mktemp("runs"), render=report.write_run_report
+    )
 
 
 def assert_self_contained(text: str) -> None:
@@ -87,7 +89,7 @@ def test_run_folder_holds_pictures_and_report(run_folder):
 
 
 def test_load_run_folder_gives_back_the_same_numbers(run_result, run_folder):
-    loaded, meta = report.load_run_folder(run_folder)
+    loaded, meta = artifacts.load_run_folder(run_folder)
     pd.testing.assert_frame_equal(loaded.summary(), run_result.summary())
     pd.testing.assert_frame_equal(loaded.targets(), run_result.targets())
     assert meta["seed"] == 2
@@ -108,7 +110,9 @@ def test_pasc_report_rebuilds_the_same_report(run_folder):
 
 def test_sizing_folder_report(tmp_path):
     sc = mmc(2, 0.6, 10.0, days=2, warmup_days=0, targets=[{"kpi": "wait_minutes.mean", "max": 5}])
-    folder = write_sizing_folder(size(sc, replications=3), tmp_path)
+    folder = write_sizing_folder(
+        size(sc, replications=3), tmp_path, render=report.write_sizing_report
+    )
     text = (folder / "report.html").read_text(encoding="utf-8")
     assert_self_contained(text)
     assert (folder / "staffing-curve.png").exists()
@@ -120,10 +124,15 @@ def test_sizing_folder_report(tmp_path):
 
 
 def test_comparison_report(tmp_path, minimal_scenario_dict):
-    from simulator.compare import compare, write_comparison_folder
+    from simulator.artifacts import write_comparison_folder
+    from simulator.compare import compare
 
     sc = simulator.load_scenario(minimal_scenario_dict())
-    folder = write_comparison_folder(compare([sc, sc], replications=2, seed=1), tmp_path)
+    folder = write_comparison_folder(
+        compare([sc, sc], replications=2, seed=1),
+        tmp_path,
+        render=report.write_comparison_report,
+    )
     text = (folder / "report.html").read_text(encoding="utf-8")
     assert_self_contained(text)
     assert "tiny#2 − tiny (paired)" in text and "0.00 (0.00 to 0.00)" in text
@@ -156,3 +165,23 @@ def test_pasc_report_bad_folder_exits_2(run_folder, tmp_path, broken):
     }
     assert expected[broken] in result.output
     assert not Path(folder / "report.html").exists()
+
+
+def test_pictures_drawn_by_two_processes_are_the_same_bytes(run_result, monkeypatch):
+    """``pasc run`` draws its pictures on two forked processes (they take longer than a
+    small run's simulation); the report must not depend on that."""
+    monkeypatch.setattr(report, "_can_fork", lambda: True)  # pytest's threads aside
+    serial = report.run_images(run_result, processes=1)
+    assert list(serial) == list(RUN_FIGURES)
+    assert report.run_images(run_result, processes=2) == serial
+
+
+def test_drawers_started_before_the_run_give_the_same_report(run_result, monkeypatch, tmp_path):
+    """As ``pasc run`` uses them: started first, handed the run, collected by the report."""
+    monkeypatch.setattr(report, "_can_fork", lambda: True)  # pytest's threads aside
+    with report.PictureDrawers(2) as drawers:
+        assert drawers._pool is not None
+        drawers.start(run_result)
+        folder = write_run_folder(run_result, tmp_path, render=drawers.write_run_report)
+    serial = report.run_images(run_result, processes=1)
+    assert {p.stem: p.read_bytes() for p in folder.glob("*.png")} == serial

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from simulator import artifacts as folder_module
 from simulator.cli import main
-from simulator.results import folder as folder_module
 
 PASC = [sys.executable, "-m", "simulator.cli"]
 REPO = Path(__file__).resolve().parents[1]

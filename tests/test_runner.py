@@ -63,3 +63,14 @@ def test_progress_callback_counts_every_replication():
         busy_office(), 3, seed=1, records=False, progress=lambda d, t: seen.append((d, t))
     )
     assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_replications_come_back_in_order_whatever_finishes_first():
+    from simulator.backends import ProcessBackend
+    from simulator.runner import run_jobs
+
+    sc = busy_office()
+    jobs = [(sc, 3, i) for i in (3, 0, 2, 1)]
+    with ProcessBackend(2) as backend:
+        parallel = run_jobs(jobs, backend)
+    assert [o.kpis for o in parallel] == [simulate_replication(sc, 3, i).kpis for i in (3, 0, 2, 1)]

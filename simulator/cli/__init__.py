@@ -13,9 +13,11 @@ import click
 
 from simulator.cli.check import check
 from simulator.cli.common import PascGroup
+from simulator.cli.fit import export_log, fit
 from simulator.cli.province import province
 from simulator.cli.report import compare, report
 from simulator.cli.run import run, schema, validate
+from simulator.cli.serve import serve
 from simulator.cli.staffing import erlang, quota, size_cmd
 from simulator.cli.sweep import sweep
 
@@ -38,6 +40,9 @@ for command in (
     compare,
     report,
     province,
+    serve,
+    fit,
+    export_log,
 ):
     main.add_command(command)
 

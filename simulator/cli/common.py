@@ -17,9 +17,13 @@ from typing import Any
 
 import click
 
+from simulator.display import VERDICT_COLORS
 from simulator.scenario import ScenarioError
 
 EXIT_TARGET_FAILED = 1
+#: The backend went away mid-run (scheduler connection or every worker lost): the
+#: generic failure code, as no other fits (1 is also a failed target with --strict).
+EXIT_BACKEND_LOST = 1
 EXIT_BAD_INPUT = 2
 #: Stopped by Ctrl-C (SIGINT) or SIGTERM: 128 + the signal number, as shells report it.
 EXIT_INTERRUPTED = 130
@@ -248,7 +252,7 @@ def out_root(out: str | None, *inside: str) -> Path:
     name, ``compare``, ...): each is created and checked too, so that a file
     or a read-only folder in the way is a bad input before the work, not an
     error after it (when the results would be lost)."""
-    from simulator.results.folder import DEFAULT_ROOT
+    from simulator.artifacts import DEFAULT_ROOT
 
     root = Path(out) if out else DEFAULT_ROOT
     target = root.joinpath(*inside)
@@ -266,7 +270,79 @@ def out_root(out: str | None, *inside: str) -> Path:
     return root
 
 
-#: ``--workers N``: local processes for replications (the numbers never change).
+#: ``--workers N``, ``--backend``, ``--scheduler``: where replications run, the same in
+#: every command that simulates (see :func:`simulator.backends.make_backend`).
+BACKEND_CHOICES = ("serial", "processes", "dask")
+
+
+def execution_options(command: Callable) -> Callable:
+    """Add ``--workers``, ``--backend`` and ``--scheduler`` to a command.
+
+    ``--workers N`` alone means N local processes; ``--backend dask`` a local
+    Dask cluster (of ``--workers`` processes); ``--scheduler ADDR`` a running
+    Dask cluster. The numbers never depend on these options."""
+    for option in reversed(
+        (
+            click.option(
+                "--workers",
+                type=click.IntRange(min=1),
+                help="Processes running replications: N local processes, or with "
+                "--backend dask a local Dask cluster of N (default 1: this process). "
+                "The numbers do not change.",
+            ),
+            click.option(
+                "--backend",
+                type=click.Choice(BACKEND_CHOICES),
+                help="Where replications run (default: processes with --workers N > 1, "
+                "dask with --scheduler, serial otherwise).",
+            ),
+            click.option(
+                "--scheduler",
+                metavar="ADDRESS",
+                help="Run on a running Dask cluster (tcp://host:8786); implies --backend dask.",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+@contextmanager
+def open_backend_for(
+    workers: int | None,
+    backend: str | None,
+    scheduler: str | None,
+    *,
+    retries: int = 3,
+    key_prefix: str = "pasc",
+    what: str = "run",
+) -> Iterator[Any]:
+    """The backend the options ask for, started now (an unreachable scheduler or a
+    contradiction is bad input, exit 2, before anything runs) and closed at the end.
+    A backend lost in the middle (scheduler gone, worker killed) ends the command
+    with one line and exit code 1."""
+    from simulator.backends import BackendLost, BackendUnavailable, make_backend
+
+    try:
+        runner = make_backend(
+            backend,  # type: ignore[arg-type]
+            workers=workers,
+            scheduler=scheduler,
+            retries=retries,
+            key_prefix=key_prefix,
+        )
+        runner.start()
+    except (ValueError, BackendUnavailable) as exc:
+        raise BadInput(str(exc)) from None
+    try:
+        with runner:
+            yield runner
+    except BackendLost as exc:
+        click.echo(f"pasc: {what}: {exc}; nothing was written", err=True)
+        sys.exit(EXIT_BACKEND_LOST)
+
+
+#: ``--workers N`` alone, for commands that run on local processes only (``pasc check``).
 workers_option = click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -277,4 +353,5 @@ workers_option = click.option(
 #: ``-q/--quiet``: no progress bar (there is none when output is not a terminal either).
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 
-VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "inconclusive": "bold yellow"}
+#: Rich styles of the verdicts: the colours of the pictures and reports.
+VERDICT_STYLE = {verdict: f"bold {color}" for verdict, color in VERDICT_COLORS.items()}

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
-import math
 
 import click
 
-from simulator.cli.common import BadInput, fmt, out_root, progress_bar, quiet_option, workers_option
+from simulator.cli.common import (
+    BadInput,
+    execution_options,
+    fmt,
+    open_backend_for,
+    out_root,
+    progress_bar,
+    quiet_option,
+)
+from simulator.display import json_number
 from simulator.scenario import ScenarioError
 
 
@@ -37,10 +45,7 @@ from simulator.scenario import ScenarioError
     help="Share of walk-ins willing to go elsewhere.",
 )
 @click.option("--no-routing", is_flag=True, help="Everyone files at home (for comparison).")
-@workers_option
-@click.option(
-    "--backend", type=click.Choice(["processes", "dask"]), default="processes", show_default=True
-)
+@execution_options
 @click.option("--out", type=click.Path(file_okay=False))
 @click.option("--json", "as_json", is_flag=True)
 @quiet_option
@@ -52,8 +57,9 @@ def province(
     travel: float,
     willing: float,
     no_routing: bool,
-    workers: int,
-    backend: str,
+    workers: int | None,
+    backend: str | None,
+    scheduler: str | None,
     out: str | None,
     as_json: bool,
     quiet: bool,
@@ -64,9 +70,9 @@ def province(
     from rich.console import Console
     from rich.table import Table
 
+    from simulator.artifacts import write_province_folder
     from simulator.model.province import RoutingRule
     from simulator.province_run import run_province
-    from simulator.results.folder import timestamp, write_atomically
     from simulator.scenario.province import load_province
 
     try:
@@ -75,32 +81,26 @@ def province(
         raise BadInput(exc.message()) from None
     root = out_root(out, prov.name)
     routing = None if no_routing else RoutingRule(threshold, travel, willing)
-    with progress_bar(f"{prov.name}: replications", quiet or as_json) as progress:
+    with (
+        open_backend_for(workers, backend, scheduler, what="province") as runner,
+        progress_bar(f"{prov.name}: replications", quiet or as_json) as progress,
+    ):
         try:
             result = run_province(
                 prov,
                 replications,
                 seed,
                 routing,
-                workers=workers,
-                backend=backend,
+                backend=runner,
                 progress=progress,
             )
         except ValueError as exc:
             raise BadInput(f"{province_file}: {exc}") from None
     summary = result.summary()
-
-    def fill(folder) -> None:
-        result.kpis.to_csv(folder / "kpis.csv", index=False)
-        summary.to_csv(folder / "summary.csv", index=False)
-        result.flows.to_csv(folder / "flows.csv", index=False)
-
-    folder = write_atomically(root / prov.name, f"{timestamp()}-province", fill)
+    folder = write_province_folder(
+        prov.name, {"kpis": result.kpis, "summary": summary, "flows": result.flows}, root
+    )
     if as_json:
-
-        def clean(x):
-            return None if isinstance(x, float) and math.isnan(x) else x
-
         click.echo(
             json.dumps(
                 {
@@ -109,7 +109,7 @@ def province(
                     "seed": result.seed,
                     "routing": None if routing is None else routing.__dict__,
                     "communes": [
-                        {k: clean(v) for k, v in row.items()}
+                        {k: json_number(v) for k, v in row.items()}
                         for row in summary.to_dict(orient="records")
                     ],
                     "flows": result.flows.to_dict(orient="records"),

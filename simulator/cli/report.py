@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,26 +11,19 @@ import click
 from simulator.cli.common import (
     VERDICT_STYLE,
     BadInput,
+    execution_options,
     fmt,
     guard_run_size,
     load,
+    open_backend_for,
     out_root,
     progress_bar,
     quiet_option,
-    workers_option,
 )
+from simulator.display import signed_text
 
 if TYPE_CHECKING:
     from simulator.compare import Comparison
-
-
-def _signed(x: float) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    text = fmt(abs(x))
-    if text.strip("0.,") == "":  # rounds to zero: no sign (floating noise of a sum)
-        return text
-    return ("+" if x >= 0 else "−") + text
 
 
 def print_comparison(comparison: Comparison, folder: Path | None) -> None:
@@ -73,7 +65,9 @@ def print_comparison(comparison: Comparison, folder: Path | None) -> None:
                 continue
             d = diffs.loc[key]
             excludes_zero = d["ci_low"] > 0 or d["ci_high"] < 0
-            text = f"{_signed(d['mean'])} ({_signed(d['ci_low'])}…{_signed(d['ci_high'])})"
+            text = (
+                f"{signed_text(d['mean'])} ({signed_text(d['ci_low'])}…{signed_text(d['ci_high'])})"
+            )
             cells.append(f"[bold]{text}[/]" if excludes_zero else text)
         table.add_row(*cells)
     console.print(table)
@@ -113,7 +107,7 @@ def print_comparison(comparison: Comparison, folder: Path | None) -> None:
     "--out", type=click.Path(file_okay=False), help="Folder for compare/<timestamp>/ (results/)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON on stdout.")
-@workers_option
+@execution_options
 @quiet_option
 def compare(
     scenarios: tuple[str, ...],
@@ -121,7 +115,9 @@ def compare(
     seed: int | None,
     out: str | None,
     as_json: bool,
-    workers: int,
+    workers: int | None,
+    backend: str | None,
+    scheduler: str | None,
     quiet: bool,
 ) -> None:
     """Run SCENARIOS with common random numbers; KPIs side by side, paired differences.
@@ -131,8 +127,9 @@ def compare(
     difference of each KPI against the first scenario is the t-interval of
     the per-replication differences. Writes results/compare/<timestamp>/.
     """
+    from simulator.artifacts import write_comparison_folder
     from simulator.compare import compare as run_comparison
-    from simulator.compare import write_comparison_folder
+    from simulator.report import write_comparison_report
 
     if len(scenarios) < 2:
         raise BadInput(
@@ -142,7 +139,7 @@ def compare(
     loaded = [load(p) for p in scenarios]
     for path, sc in zip(scenarios, loaded, strict=True):
         guard_run_size(
-            sc, 1, keep_records=False, workers=workers, max_hours=float("inf"), source=path
+            sc, 1, keep_records=False, workers=workers or 1, max_hours=float("inf"), source=path
         )
     root = out_root(out, "compare")
     reps = replications or max(sc.replications for sc in loaded)
@@ -151,11 +148,14 @@ def compare(
             f"{scenarios[0]}: replications: expected at least 2 to give intervals, found {reps} "
             "(pass -r N)"
         )
-    with progress_bar("compare: replications", quiet or as_json) as progress:
+    with (
+        open_backend_for(workers, backend, scheduler, what="compare") as runner,
+        progress_bar("compare: replications", quiet or as_json) as progress,
+    ):
         comparison = run_comparison(
-            loaded, reps, seed, workers=workers, records=False, progress=progress
+            loaded, reps, seed, records=False, progress=progress, backend=runner
         )
-    folder = write_comparison_folder(comparison, root)
+    folder = write_comparison_folder(comparison, root, render=write_comparison_report)
     if as_json:
         click.echo(json.dumps({**comparison.to_dict(), "run_folder": str(folder)}, indent=2))
     else:

@@ -13,16 +13,17 @@ from simulator.cli.common import (
     EXIT_TARGET_FAILED,
     VERDICT_STYLE,
     BadInput,
+    execution_options,
     fmt,
     fmt_interval,
     fmt_kpi,
     guard_run_size,
     load,
+    open_backend_for,
     out_root,
     progress_bar,
     quiet_option,
     size_options,
-    workers_option,
 )
 from simulator.results.verdicts import KEEPS_UP, ONE_REPLICATION_NOTE, shown_verdict
 from simulator.scenario import ScenarioError
@@ -90,7 +91,7 @@ def print_run(result, folder: Path | None) -> None:
     "--out", type=click.Path(file_okay=False), help="Folder for the run folder (default: results/)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
-@workers_option
+@execution_options
 @click.option("--no-records", is_flag=True, help="Do not keep the per-record table.")
 @click.option("--strict", is_flag=True, help="Exit 1 when a target fails.")
 @quiet_option
@@ -101,7 +102,9 @@ def run(
     seed: int | None,
     out: str | None,
     as_json: bool,
-    workers: int,
+    workers: int | None,
+    backend: str | None,
+    scheduler: str | None,
     no_records: bool,
     strict: bool,
     quiet: bool,
@@ -114,7 +117,8 @@ def run(
     Before anything runs, the run's records, memory and time are estimated
     (``--dry-run`` prints them); a run above the limits is refused."""
     import simulator
-    from simulator.results.folder import write_run_folder
+    from simulator.artifacts import write_run_folder
+    from simulator.report import PictureDrawers, write_run_report
 
     sc = load(scenario)
     reps = sc.replications if replications is None else replications
@@ -122,7 +126,7 @@ def run(
         sc,
         reps,
         keep_records=not no_records,
-        workers=workers,
+        workers=workers or 1,
         max_memory_gb=max_memory_gb,
         max_hours=max_hours,
         source=scenario,
@@ -131,11 +135,21 @@ def run(
         click.echo(f"{scenario}: {est.describe()} (estimate; nothing was run)")
         return
     root = out_root(out, sc.name)
-    with progress_bar(f"{sc.name}: replications", quiet or as_json) as progress:
-        result = simulator.run(
-            sc, replications, seed, workers=workers, records=not no_records, progress=progress
-        )
-    folder = write_run_folder(result, root)
+    # The pictures take longer than a small run's simulation: drawing processes start
+    # now and load matplotlib on the core a serial simulation leaves idle (with other
+    # backends they are forked only once the simulation is over).
+    early = not no_records and (workers or 1) == 1 and backend in (None, "serial") and not scheduler
+    with PictureDrawers(None if early else 1) as drawers:
+        with (
+            open_backend_for(workers, backend, scheduler, what="run") as runner,
+            progress_bar(f"{sc.name}: replications", quiet or as_json) as progress,
+        ):
+            result = simulator.run(
+                sc, replications, seed, records=not no_records, progress=progress, backend=runner
+            )
+        drawers.start(result)
+        render = drawers.write_run_report if early else write_run_report
+        folder = write_run_folder(result, root, render=render)
     if as_json:
         click.echo(json.dumps({**result.to_dict(), "run_folder": str(folder)}, indent=2))
     else:

@@ -12,6 +12,7 @@ from simulator.cli.common import (
     EXIT_TARGET_FAILED,
     VERDICT_STYLE,
     BadInput,
+    execution_options,
     exit_if_invalid,
     fmt,
     fmt_interval,
@@ -19,10 +20,10 @@ from simulator.cli.common import (
     guard_run_size,
     load,
     load_each,
+    open_backend_for,
     out_root,
     progress_bar,
     quiet_option,
-    workers_option,
 )
 
 
@@ -147,7 +148,7 @@ def erlang(
 @click.option("--seed", type=click.IntRange(min=0))
 @click.option("--out", type=click.Path(file_okay=False))
 @click.option("--json", "as_json", is_flag=True)
-@workers_option
+@execution_options
 @click.option("--strict", is_flag=True, help="Exit 1 when no staffing meets the targets.")
 @quiet_option
 def size_cmd(
@@ -159,7 +160,9 @@ def size_cmd(
     seed: int | None,
     out: str | None,
     as_json: bool,
-    workers: int,
+    workers: int | None,
+    backend: str | None,
+    scheduler: str | None,
     strict: bool,
     quiet: bool,
     horizon_days: int | None = None,
@@ -167,7 +170,8 @@ def size_cmd(
     """Smallest staffing of SCENARIO that keeps up and meets every target in the steady
     state, with the staffing curve. Candidates are judged after a warm-up of the
     settling time, on max(60, 4 x settling time) working days (see --horizon-days)."""
-    from simulator.results.folder import write_sizing_folder
+    from simulator.artifacts import write_sizing_folder
+    from simulator.report import write_sizing_report
     from simulator.sizing import size
 
     sc = load(scenario)
@@ -179,12 +183,15 @@ def size_cmd(
         sizing_scenario(sc, horizon_days),
         1,
         keep_records=False,
-        workers=workers,
+        workers=workers or 1,
         max_hours=float("inf"),
         source=scenario,
     )
     root = out_root(out, sc.name)
-    with progress_bar(f"{sc.name}: candidates", quiet or as_json) as progress:
+    with (
+        open_backend_for(workers, backend, scheduler, what="size") as runner,
+        progress_bar(f"{sc.name}: candidates", quiet or as_json) as progress,
+    ):
         count = [0]
 
         def tick(candidate) -> None:
@@ -200,13 +207,13 @@ def size_cmd(
                 replications=replications,
                 max_replications=max_replications,
                 seed=seed,
-                workers=workers,
                 progress=tick,
                 horizon_days=horizon_days,
+                backend=runner,
             )
         except ValueError as exc:
             raise BadInput(f"{scenario}: {exc}") from None
-    folder = write_sizing_folder(result, root)
+    folder = write_sizing_folder(result, root, render=write_sizing_report)
     if as_json:
         click.echo(json.dumps({**result.to_dict(), "run_folder": str(folder)}, indent=2))
     else:
@@ -271,14 +278,16 @@ def print_sizing(result, folder: Path | None) -> None:
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("-r", "--replications", type=click.IntRange(min=2))
 @click.option("--max-staff", type=click.IntRange(min=1))
-@workers_option
+@execution_options
 @click.option("--json", "as_json", is_flag=True)
 @quiet_option
 def quota(
     scenarios: tuple[str, ...],
     replications: int | None,
     max_staff: int | None,
-    workers: int,
+    workers: int | None,
+    backend: str | None,
+    scheduler: str | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -287,12 +296,15 @@ def quota(
 
     loaded, errors = load_each(scenarios)
     rows = []
-    with progress_bar("quota", quiet or as_json) as progress:
+    with (
+        open_backend_for(workers, backend, scheduler, what="quota") as runner,
+        progress_bar("quota", quiet or as_json) as progress,
+    ):
         for i, (path, sc) in enumerate(loaded):
             try:
                 rows.append(
                     compare_quota(
-                        sc, replications=replications, max_staff=max_staff, workers=workers
+                        sc, replications=replications, max_staff=max_staff, backend=runner
                     )
                 )
             except ValueError as exc:  # e.g. no targets: reported, the batch goes on

@@ -9,8 +9,10 @@ from pathlib import Path
 import click
 
 from simulator.cli.common import (
+    EXIT_BACKEND_LOST,
     VERDICT_STYLE,
     BadInput,
+    execution_options,
     fmt,
     interrupt_exit_code,
     out_root,
@@ -18,12 +20,6 @@ from simulator.cli.common import (
     quiet_option,
 )
 
-EXIT_INTERRUPTED = 130
-#: The backend went away mid-run (scheduler connection or every worker lost). The
-#: exit codes of ``simulator.cli.common`` have none for a failed run (1 is a failed
-#: target with --strict), so this is the generic failure code; the finished tasks
-#: are saved and the message says how to finish.
-EXIT_BACKEND_LOST = 1
 SHOWN_ROWS = 40
 
 
@@ -84,18 +80,7 @@ def resume_command(
 @click.option("--size", "do_size", is_flag=True, help="Also find each variant's minimal staffing.")
 @click.option("--desk", "desks", multiple=True, help="With --size: size only this desk group.")
 @click.option("--max-staff", type=click.IntRange(min=1), help="With --size: cap on sized staff.")
-@click.option(
-    "--backend",
-    type=click.Choice(["serial", "processes", "dask"]),
-    help="Where tasks run. Default: dask with --workers/--scheduler, serial otherwise.",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    help="Start a local Dask cluster of N single-threaded processes (or N processes "
-    "with --backend processes).",
-)
-@click.option("--scheduler", metavar="ADDRESS", help="Use a running Dask scheduler (tcp://...).")
+@execution_options
 @click.option(
     "--retries",
     type=click.IntRange(min=0),

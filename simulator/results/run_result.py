@@ -8,8 +8,9 @@ from typing import Any
 
 import pandas as pd
 
+from simulator.display import json_number
 from simulator.kpis import kpi_names_for
-from simulator.model import RECORD_COLUMNS, ReplicationOutput
+from simulator.model import ReplicationOutput
 from simulator.results.intervals import CONFIDENCE, summarize
 from simulator.results.verdicts import ONE_REPLICATION_NOTE, KeepsUp, keeps_up, target_table
 from simulator.scenario import Scenario
@@ -22,25 +23,18 @@ def kpi_frame(scenario: Scenario, outputs: list[ReplicationOutput], first: int =
         scenario.staff.back_office > 0,
         scenario.staff.postal_agents > 0,
     )
+    # Hour-by-hour KPIs (``wait_minutes.p90@08``), measured for per-hour targets:
+    # by KPI, then hour.
+    hourly = sorted(
+        {k for out in outputs for k in out.kpis if "@" in k},
+        key=lambda k: (k.split("@")[0], k.split("@")[1]),
+    )
+    names = [*names, *hourly]
     rows = [
         {"replication": first + i, **{k: out.kpis.get(k, math.nan) for k in names}}
         for i, out in enumerate(outputs)
     ]
     return pd.DataFrame(rows, columns=["replication", *names])
-
-
-def records_frame(outputs: list[ReplicationOutput], first: int = 0) -> pd.DataFrame:
-    """One row per record of the measured horizon, for every replication."""
-    frames = []
-    for i, out in enumerate(outputs):
-        if out.records is None:
-            continue
-        df = pd.DataFrame.from_records(out.records, columns=list(RECORD_COLUMNS))
-        df.insert(0, "replication", first + i)
-        frames.append(df)
-    if not frames:
-        return pd.DataFrame(columns=["replication", *RECORD_COLUMNS])
-    return pd.concat(frames, ignore_index=True)
 
 
 @dataclass
@@ -112,8 +106,7 @@ class RunResult:
     def to_dict(self) -> dict[str, Any]:
         """The documented ``--json`` shape (NaN becomes null)."""
 
-        def num(x: float) -> float | None:
-            return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+        num = json_number
 
         kpis = {
             r.kpi: {"mean": num(r.mean), "ci_low": num(r.ci_low), "ci_high": num(r.ci_high)}
@@ -128,6 +121,8 @@ class RunResult:
                 "ci_low": num(r.ci_low),
                 "ci_high": num(r.ci_high),
                 "verdict": r.verdict,
+                # A per-hour target: its figures are the worst hour's.
+                **({"per": "hour", "hour": _hour(r.hour)} if r.per == "hour" else {}),
             }
             for r in self.targets().itertuples()
         ]
@@ -141,3 +136,26 @@ class RunResult:
             "horizon_note": self.horizon_note(),
             "note": ONE_REPLICATION_NOTE if self.replications < 2 else None,
         }
+
+
+def _hour(value: Any) -> int | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else int(value)
+
+
+def build_run_result(
+    scenario: Scenario, seed: int, outputs: list[ReplicationOutput], *, records: bool = True
+) -> RunResult:
+    """The :class:`RunResult` of replications ``0 .. len(outputs)-1`` of ``scenario``.
+
+    With ``records`` (outputs simulated with ``keep_records``) it also holds the
+    per-record table and the hourly and daily tables built from it."""
+    from simulator.results.timeline import daily_frame, hourly_frame, records_frame
+
+    result = RunResult(
+        scenario=scenario, seed=seed, replications=len(outputs), kpis=kpi_frame(scenario, outputs)
+    )
+    if records:
+        result.records_table = records_frame(outputs)
+        result.hourly_table = hourly_frame(outputs)
+        result.daily_table = daily_frame(outputs)
+    return result

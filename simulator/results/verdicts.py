@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from simulator.display import json_number
 from simulator.scenario import Scenario, Target
 from simulator.workload import PoolLoad, growth_window_settled, overloaded, pool_loads
 
@@ -45,12 +46,52 @@ def verdict(op: str, threshold: float, ci_low: float, ci_high: float) -> Verdict
     return "fail" if ci_high < threshold else "inconclusive"
 
 
+VERDICT_RANK = {"pass": 0, "inconclusive": 1, "fail": 2}
+
+
+def hour_verdicts(target: Target, summary: pd.DataFrame) -> pd.DataFrame:
+    """A ``per: hour`` target hour by hour: hour, mean, ci_low, ci_high, verdict, for
+    every hour with walk-ins measured (the KPIs ``<kpi>@HH``)."""
+    prefix = f"{target.kpi}@"
+    rows = []
+    for r in summary.itertuples():
+        hour_text = r.kpi[len(prefix) :] if isinstance(r.kpi, str) else ""
+        if r.kpi.startswith(prefix) and hour_text.isdigit():  # not a group's (``@08/land``)
+            low, high = float(r.ci_low), float(r.ci_high)
+            rows.append(
+                {
+                    "hour": int(hour_text),
+                    "mean": float(r.mean),
+                    "ci_low": low,
+                    "ci_high": high,
+                    "verdict": verdict(target.op, target.threshold, low, high),
+                }
+            )
+    return pd.DataFrame(rows, columns=["hour", "mean", "ci_low", "ci_high", "verdict"])
+
+
 def target_table(targets: list[Target], summary: pd.DataFrame) -> pd.DataFrame:
-    """One row per target: kpi, op, threshold, mean, ci_low, ci_high, verdict."""
+    """One row per target: kpi, op, threshold, mean, ci_low, ci_high, verdict, per, hour.
+
+    A ``per: hour`` target holds only if it holds in every hour: its row is the
+    worst hour's (a fail before an inconclusive, then the mean furthest on the
+    wrong side of the threshold), and ``hour`` names it."""
     by_kpi = summary.set_index("kpi")
     rows = []
     for t in targets:
-        if t.kpi in by_kpi.index:
+        hour = None
+        if t.per == "hour":
+            hours = hour_verdicts(t, summary)
+            if hours.empty:
+                mean = low = high = math.nan
+            else:
+                sign = 1 if t.op == "<=" else -1
+                worst = max(
+                    hours.itertuples(),
+                    key=lambda h: (VERDICT_RANK[h.verdict], sign * h.mean),
+                )
+                mean, low, high, hour = worst.mean, worst.ci_low, worst.ci_high, worst.hour
+        elif t.kpi in by_kpi.index:
             s = by_kpi.loc[t.kpi]
             mean, low, high = float(s["mean"]), float(s["ci_low"]), float(s["ci_high"])
         else:
@@ -64,10 +105,14 @@ def target_table(targets: list[Target], summary: pd.DataFrame) -> pd.DataFrame:
                 "ci_low": low,
                 "ci_high": high,
                 "verdict": verdict(t.op, t.threshold, low, high),
+                "per": t.per,
+                "hour": hour,
             }
         )
-    columns = ["kpi", "op", "threshold", "mean", "ci_low", "ci_high", "verdict"]
-    return pd.DataFrame(rows, columns=columns)
+    columns = ["kpi", "op", "threshold", "mean", "ci_low", "ci_high", "verdict", "per", "hour"]
+    table = pd.DataFrame(rows, columns=columns)
+    table["hour"] = table["hour"].astype("Int64")  # empty for whole-run targets
+    return table
 
 
 def overall_verdict(verdicts: list[str]) -> Verdict:
@@ -159,8 +204,7 @@ class KeepsUp:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        def num(x: float) -> float | None:
-            return None if math.isnan(x) else float(x)
+        num = json_number
 
         return {
             "verdict": self.verdict,

@@ -9,7 +9,7 @@ its turn instead of halving the speed of the first.
 Cancelling sets a flag that the job's progress callback checks after every
 replication (or sizing candidate): the callback raises :class:`Cancelled`,
 which unwinds the simulation before anything is written. Run folders are
-written atomically by :mod:`simulator.results.folder` (a hidden temporary
+written atomically by :mod:`simulator.artifacts` (a hidden temporary
 folder renamed into place), so stopping the server mid-run never leaves a
 half-written folder that looks finished: :meth:`JobQueue.shutdown` cancels
 what is queued or running and waits for the worker to unwind.

@@ -1,7 +1,7 @@
 """Reading finished run, sizing and comparison folders for the pages and downloads.
 
 The pages never hold a result only in memory: a job writes its folder with
-:mod:`simulator.results.folder` (atomically) and the result page reads it back
+:mod:`simulator.artifacts` (atomically) and the result page reads it back
 from ``run.json`` / ``size.json`` / ``compare.json`` and the pictures beside
 them. So a result survives a page reload and a server restart, and what the
 page shows is exactly what the folder holds.

@@ -1,0 +1,154 @@
+"""The user's path, measured: issue 11's three performance targets side by side, in one run.
+
+1. ``pasc run`` of the shipped urban ward, wall time of the whole command (a
+   fresh process: imports, simulation, tables, the run folder with its six
+   pictures and report), against the simulation alone of the same
+   replications (records kept, as ``pasc run`` does). Target: at most
+   2 x the simulation time + 1.5 s.
+2. Records on against records off: one M/M/4 replication with
+   ``keep_records=True`` and with ``False``. Target: on costs at most 1.25 x off.
+3. The engine against bare SimPy and Ciw on the M/M/4 queue of
+   ``bench_mm4.py``. Target: pasc at least 2.5 x bare SimPy and 5 x Ciw
+   (customers per second).
+
+Every measurement runs ``--repeat`` times in interleaved rounds, so a slow
+spell of a shared machine hits each alike; the best time of each is kept
+(noise only ever adds time). Engine times (2, 3) are CPU seconds of this
+process; the ``pasc run`` comparison (1) is wall time, which is what the user
+waits, so run it on a quiet machine (the load average is printed).
+
+    python benchmarks/bench_user_path.py [--repeat 3] [--customers 200000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench_mm4 import pasc_mmc
+from peers import bare_simpy_mmc, ciw_mmc
+
+from simulator.model import simulate_replication
+from simulator.runner import run_replications
+from simulator.scenario import load_scenario
+from simulator.scenario.examples import mmc_scenario
+
+REPO = Path(__file__).resolve().parents[1]
+URBAN_WARD = REPO / "scenarios" / "quang-nam-urban-ward.yaml"
+
+USER_PATH_FACTOR, USER_PATH_SECONDS = 2.0, 1.5
+RECORDS_MAX = 1.25
+SIMPY_MIN, CIW_MIN = 2.5, 5.0
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def pasc_run_seconds(scenario: Path, out: Path) -> tuple[float, float]:
+    """Wall and CPU time (its processes together) of ``pasc run SCENARIO`` in a fresh
+    process, as a user types it."""
+    cpu, start = _children_cpu(), time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "simulator.cli", "run", str(scenario), "--out", str(out), "-q"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        cwd=REPO,
+    )
+    return time.perf_counter() - start, _children_cpu() - cpu
+
+
+def simulation_seconds(scenario: Path) -> tuple[float, float]:
+    """Wall and CPU time of the same replications alone (records kept, one process)."""
+    sc = load_scenario(scenario)
+    cpu, start = time.process_time(), time.perf_counter()
+    run_replications(sc, sc.replications, sc.seed, keep_records=True)
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def mm4_seconds(keep_records: bool, customers: int) -> float:
+    """CPU seconds of one M/M/4 replication (rho 0.9, mean service 10 min)."""
+    per_minute = 0.9 * 4 / 10.0
+    days = max(1, round(customers / (per_minute * 1440)))
+    sc = load_scenario(mmc_scenario(4, 0.9, 10.0, days=days, warmup_days=0))
+    start = time.process_time()
+    simulate_replication(sc, 1, 0, keep_records)
+    return time.process_time() - start
+
+
+def verdict(ok: bool) -> str:
+    return "meets the target" if ok else "MISSES the target"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--customers", type=int, default=200_000)
+    parser.add_argument("--scenario", type=Path, default=URBAN_WARD)
+    args = parser.parse_args()
+
+    simulation_seconds(args.scenario)  # warm the file cache and the imports once
+    runs, sims, on, off, engines = [], [], [], [], []
+    with tempfile.TemporaryDirectory() as out:
+        for _ in range(args.repeat):
+            runs.append(pasc_run_seconds(args.scenario, Path(out)))
+            sims.append(simulation_seconds(args.scenario))
+            on.append(mm4_seconds(True, args.customers))
+            off.append(mm4_seconds(False, args.customers))
+            engines.append(
+                {
+                    "pasc": pasc_mmc(customers=args.customers),
+                    "bare SimPy": bare_simpy_mmc(customers=args.customers),
+                    "Ciw": ciw_mmc(customers=args.customers),
+                }
+            )
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"{args.repeat} interleaved rounds, best of each; {os.cpu_count()} cores, "
+        f"load average {load:.2f} at the end"
+    )
+
+    run_s, sim_s = min(r[0] for r in runs), min(s[0] for s in sims)
+    run_cpu, sim_cpu = min(r[1] for r in runs), min(s[1] for s in sims)
+    limit = USER_PATH_FACTOR * sim_s + USER_PATH_SECONDS
+    print(
+        f"\n1. pasc run {args.scenario.name}: {run_s:.2f} s wall; its simulation "
+        f"{sim_s:.2f} s; target <= {USER_PATH_FACTOR:g} x {sim_s:.2f} + "
+        f"{USER_PATH_SECONDS:g} = {limit:.2f} s; measured (run - {USER_PATH_SECONDS:g} s) / "
+        f"simulation = {(run_s - USER_PATH_SECONDS) / sim_s:.2f}x (target <= "
+        f"{USER_PATH_FACTOR:g}x): {verdict(run_s <= limit)}"
+    )
+    print(
+        f"   CPU seconds (all processes; the wall time of one busy core): pasc run "
+        f"{run_cpu:.2f} s, simulation {sim_cpu:.2f} s, (run - {USER_PATH_SECONDS:g}) / "
+        f"simulation = {(run_cpu - USER_PATH_SECONDS) / sim_cpu:.2f}x"
+    )
+
+    ratio = min(on) / min(off)
+    print(
+        f"2. records on / off, M/M/4 {args.customers:,} customers: {min(on):.2f} s / "
+        f"{min(off):.2f} s CPU = {ratio:.2f}x (target <= {RECORDS_MAX:g}x): "
+        f"{verdict(ratio <= RECORDS_MAX)}"
+    )
+
+    def rate(name: str) -> float:
+        best = min((r[name] for r in engines), key=lambda x: x["seconds"])
+        return best["customers"] / best["seconds"]
+
+    for peer, target in (("bare SimPy", SIMPY_MIN), ("Ciw", CIW_MIN)):
+        ratio = rate("pasc") / rate(peer)
+        print(
+            f"3. engine / {peer}: {rate('pasc'):,.0f} / {rate(peer):,.0f} customers/s CPU = "
+            f"{ratio:.2f}x (target >= {target:g}x): {verdict(ratio >= target)}"
+        )
+
+
+if __name__ == "__main__":
+    main()

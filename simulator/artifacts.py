@@ -1,0 +1,537 @@
+"""Run folders: how every command's results are written to disk and read back.
+
+This is the one place that knows the file layout of a run folder and the one
+place that writes files atomically. Above it, the rendering layer
+(:mod:`simulator.plots`, :mod:`simulator.report`) draws pictures and reports
+*into* a folder; below it, the result tables (:mod:`simulator.results`) know
+nothing of files.
+
+**Whole or not at all.** A run folder (``results/<scenario>/<timestamp>/``) is
+first filled as a hidden temporary folder beside the final one and renamed
+into place only when complete (:func:`write_folder_atomically`), so an
+interrupted run never leaves a half-written folder that looks finished. A
+single file that is replaced in place (a sweep's task files, a rebuilt report)
+goes through :func:`write_file_atomically`: a temporary name, flushed and
+``fsync``-ed, renamed over the old one. Folder names come from one maker,
+:func:`timestamp` plus a ``-2``, ``-3``... suffix when the name is taken
+(:func:`new_folder`), so two runs in the same second never share a folder.
+
+**Pictures and reports are passed in.** The ``write_*_folder`` functions take a
+``render(result, folder, meta)`` callable (for instance
+:func:`simulator.report.write_run_report`) that draws inside the temporary
+folder, so a finished folder has its report. Without one, only the data files
+are written; ``pasc report FOLDER`` can draw the pictures later, from the files.
+
+Every file name a run folder holds is listed in ``docs/outputs.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from simulator.scenario import scenario_to_yaml
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from simulator.compare import Comparison
+    from simulator.results import RunResult
+    from simulator.scenario import Scenario
+    from simulator.sizing import SizingResult
+
+DEFAULT_ROOT = Path("results")
+#: When and with which software a folder was written (kept apart from run.json,
+#: whose shape is the ``--json`` contract).
+ENVIRONMENT_FILE = "environment.json"
+
+Render = Callable[[Any, Path, dict[str, Any]], Any]
+"""Draws pictures and a report into a folder: ``render(result, folder, meta)``."""
+
+
+class RunFolderError(ValueError):
+    """A run folder that cannot be read: names the file, what was expected and found."""
+
+
+# -- writing files and folders ------------------------------------------------------------
+
+
+def timestamp() -> str:
+    """The moment as a folder name: ``2026-07-01T09-30-00`` (sorts by time)."""
+    return datetime.now().strftime("%Y-%m-%dT%H-%M-%S")
+
+
+def umask() -> int:
+    """The process's file-creation mask (read without changing it for good)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def pasc_version() -> str:
+    """The installed pasc version (``0.0.0+local`` in a source tree not installed)."""
+    try:
+        return version("pasc")
+    except PackageNotFoundError:
+        return "0.0.0+local"
+
+
+def sync_folder(folder: Path) -> None:
+    """Make a rename inside ``folder`` durable where the system allows it (POSIX can
+    open and sync a folder; Windows cannot and needs no such step)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse to sync a folder: the rename is still atomic
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_file_atomically(path: Path, data: str | bytes, *, durable: bool = True) -> None:
+    """Replace ``path`` in one step: a reader sees the old file or the whole new one.
+
+    The data goes to a temporary file in the same folder, which is renamed over
+    ``path``. With ``durable`` (the default) the file is ``fsync``-ed before the
+    rename and the folder after it, so that even a power cut leaves one or the
+    other (what a sweep's task files need); files written inside a folder that
+    is itself renamed into place at the end can skip that (``durable=False``).
+    The file gets the permissions any new file gets (``mkstemp`` alone would
+    make it private).
+    """
+    path = Path(path)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    if durable:
+        sync_folder(path.parent)
+
+
+def _free_names(name: str) -> Iterator[str]:
+    """``name``, then ``name-2``, ``name-3``, ...: the candidates for a new folder."""
+    yield name
+    for k in range(2, 1000):
+        yield f"{name}-{k}"
+
+
+def new_folder(parent: Path, name: str) -> Path:
+    """Create and return ``parent/name`` (or ``name-2``, ``name-3``...): never an existing one."""
+    parent.mkdir(parents=True, exist_ok=True)
+    for candidate in _free_names(name):
+        folder = parent / candidate
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise FileExistsError(f"no free folder name under {parent}")
+
+
+def write_folder_atomically(parent: Path, name: str, fill: Callable[[Path], None]) -> Path:
+    """Create ``parent/name`` (or ``name-2``, ...) by filling a temporary folder with
+    ``fill(tmp)`` and renaming it into place when complete. The folder gets the
+    permissions any new folder gets; an interruption (Ctrl-C, SIGTERM) removes
+    the temporary one."""
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=parent))
+    try:
+        os.chmod(tmp, 0o777 & ~umask())
+        fill(tmp)
+        # os.rename onto an existing empty folder succeeds on POSIX: claim the name
+        # with mkdir first, so that two writers can never pick the same one.
+        final = new_folder(parent, name)
+        final.rmdir()
+        os.rename(tmp, final)
+        return final
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+
+def _write_table(path: Path, table: pd.DataFrame) -> None:
+    table.to_csv(path, index=False)
+
+
+def write_records_table(folder: Path, records: pd.DataFrame) -> Path:
+    """``records.csv.gz``: one row per record, every replication.
+
+    The one function that writes the records table (the largest file of a
+    run). gzip level 1 rather than pandas' default 9: the file is read back
+    the same way and is about as small, in a fraction of the time."""
+    path = folder / "records.csv.gz"
+    records.to_csv(
+        path, index=False, compression={"method": "gzip", "compresslevel": 1, "mtime": 0}
+    )
+    return path
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of Python, the libraries the numbers depend on, pasc and the platform."""
+    import platform
+
+    out = {"python": platform.python_version()}
+    for package in ("simpy", "numpy", "scipy", "pandas", "matplotlib", "pasc"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            out[package] = "not installed"
+    out["platform"] = platform.platform()
+    out["cpus"] = str(os.cpu_count() or 1)
+    return out
+
+
+def run_metadata() -> dict[str, Any]:
+    """What ``environment.json`` keeps: when, with which software, which command."""
+    return {
+        "created": datetime.now().isoformat(timespec="seconds"),
+        "versions": software_versions(),
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else "",
+    }
+
+
+def write_run_folder(
+    result: RunResult,
+    root: Path = DEFAULT_ROOT,
+    extra: dict[str, Any] | None = None,
+    *,
+    render: Render | None = None,
+) -> Path:
+    """``<root>/<scenario>/<timestamp>/``: the resolved scenario, summary, per-replication
+    KPIs, targets, records, hourly and daily tables, ``run.json`` (the ``--json``
+    shape), ``environment.json`` and, with ``render``, the pictures and ``report.html``."""
+
+    def fill(folder: Path) -> None:
+        _write_text(folder / "scenario.yaml", scenario_to_yaml(result.scenario))
+        _write_table(folder / "summary.csv", result.summary())
+        _write_table(folder / "kpis.csv", result.kpis)
+        _write_table(folder / "targets.csv", result.targets())
+        if result.records_table is not None:
+            write_records_table(folder, result.records_table)
+        if result.hourly_table is not None:
+            _write_table(folder / "hourly.csv", result.hourly_table)
+        if result.daily_table is not None:
+            _write_table(folder / "daily.csv", result.daily_table)
+        meta = {**result.to_dict(), "pasc_version": pasc_version(), **(extra or {})}
+        _write_json(folder / "run.json", meta)
+        environment = run_metadata()
+        _write_json(folder / ENVIRONMENT_FILE, environment)
+        if render is not None:
+            render(result, folder, {**meta, **environment})
+
+    return write_folder_atomically(Path(root) / result.scenario.name, timestamp(), fill)
+
+
+def write_sizing_folder(
+    result: SizingResult, root: Path = DEFAULT_ROOT, *, render: Render | None = None
+) -> Path:
+    """``<root>/<scenario>/<timestamp>-size/``: the curve, the answer (``size.json``, and
+    ``answer.yaml``: the input scenario with the answer's staff counts), the scenario,
+    ``environment.json`` and, with ``render``, the staffing-curve picture and report."""
+
+    def fill(folder: Path) -> None:
+        _write_text(folder / "scenario.yaml", scenario_to_yaml(result.scenario))
+        answer = result.answer_scenario()
+        if answer is not None:  # the input with the answer's staff counts, ready to run
+            _write_text(folder / "answer.yaml", scenario_to_yaml(answer))
+        _write_table(folder / "curve.csv", result.curve_frame())
+        meta = {**result.to_dict(), "pasc_version": pasc_version()}
+        _write_json(folder / "size.json", meta)
+        environment = run_metadata()
+        seed = getattr(result, "seed", None)
+        if seed is not None:
+            environment["seed"] = seed
+        _write_json(folder / ENVIRONMENT_FILE, environment)
+        if render is not None:
+            render(result, folder, {**meta, **environment})
+
+    return write_folder_atomically(Path(root) / result.scenario.name, f"{timestamp()}-size", fill)
+
+
+def write_comparison_folder(
+    comparison: Comparison, root: Path | str = DEFAULT_ROOT, *, render: Render | None = None
+) -> Path:
+    """``<root>/compare/<timestamp>/``: the scenarios (``scenarios/<i>-<label>.yaml``),
+    per-replication ``kpis.csv``, ``summary.csv`` (long), ``side_by_side.csv``,
+    ``differences.csv``, ``targets.csv``, ``compare.json`` (the ``--json`` shape),
+    ``environment.json`` and, with ``render``, ``compare.png`` and ``report.html``."""
+
+    def fill(folder: Path) -> None:
+        (folder / "scenarios").mkdir()
+        for i, (label, sc) in enumerate(zip(comparison.labels, comparison.scenarios, strict=True)):
+            _write_text(folder / "scenarios" / f"{i + 1}-{label}.yaml", scenario_to_yaml(sc))
+        _write_table(folder / "kpis.csv", comparison.kpis())
+        _write_table(folder / "summary.csv", comparison.summary())
+        _write_table(folder / "side_by_side.csv", comparison.side_by_side())
+        _write_table(folder / "differences.csv", comparison.differences())
+        _write_table(folder / "targets.csv", comparison.targets())
+        meta = comparison.to_dict()
+        _write_json(folder / "compare.json", meta)
+        environment = run_metadata()
+        _write_json(folder / ENVIRONMENT_FILE, environment)
+        if render is not None:
+            render(comparison, folder, {**meta, **environment})
+
+    return write_folder_atomically(Path(root) / "compare", timestamp(), fill)
+
+
+def write_province_folder(
+    name: str,
+    tables: dict[str, pd.DataFrame],
+    root: Path = DEFAULT_ROOT,
+) -> Path:
+    """``<root>/<province>/<timestamp>-province/``: one CSV per table
+    (``kpis.csv``, ``summary.csv``, ``flows.csv``)."""
+
+    def fill(folder: Path) -> None:
+        for stem, table in tables.items():
+            _write_table(folder / f"{stem}.csv", table)
+
+    return write_folder_atomically(Path(root) / name, f"{timestamp()}-province", fill)
+
+
+# -- reading folders back -----------------------------------------------------------------
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A folder's JSON file; :class:`RunFolderError` naming the file when it is not."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RunFolderError(f"{path}: expected a file, found none") from None
+    except json.JSONDecodeError as exc:
+        raise RunFolderError(
+            f"{path}: expected JSON, found an error at line {exc.lineno}"
+        ) from None
+
+
+def read_table(path: Path, required: bool = True, **kw: Any) -> pd.DataFrame | None:
+    """A folder's CSV table (None when absent and not ``required``)."""
+    import pandas as pd
+
+    if not path.exists():
+        if required:
+            raise RunFolderError(f"{path}: expected a file, found none")
+        return None
+    try:
+        return pd.read_csv(path, **kw)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
+        raise RunFolderError(f"{path}: expected a CSV table, found {exc}") from None
+
+
+def read_scenario(path: Path) -> Scenario:
+    """A folder's stored scenario (``scenario.yaml``, ``scenarios/<i>-<label>.yaml``)."""
+    from simulator.scenario import ScenarioError, load_scenario
+
+    if not path.exists():
+        raise RunFolderError(f"{path}: expected a file, found none")
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        raise RunFolderError(exc.message()) from None
+
+
+def read_environment(folder: Path) -> dict[str, Any]:
+    """``environment.json`` of a folder, or ``{}`` for a folder written before it existed."""
+    path = Path(folder) / ENVIRONMENT_FILE
+    return read_json(path) if path.exists() else {}
+
+
+def load_run_folder(folder: str | Path) -> tuple[RunResult, dict[str, Any]]:
+    """A :class:`~simulator.results.RunResult` and ``run.json`` from a run folder.
+
+    Summary and verdicts are recomputed from ``kpis.csv`` (the same numbers as
+    ``summary.csv``); records, hourly and daily tables are read when present.
+    """
+    from simulator.results import RunResult
+
+    folder = Path(folder)
+    meta = read_json(folder / "run.json")
+    sc = read_scenario(folder / "scenario.yaml")
+    kpis = read_table(folder / "kpis.csv")
+    if "replication" not in kpis.columns:
+        raise RunFolderError(
+            f"{folder / 'kpis.csv'}: expected a 'replication' column, found "
+            f"{', '.join(map(str, kpis.columns[:5]))}"
+        )
+    records = read_table(folder / "records.csv.gz", required=False)
+    if records is not None and "on_time" in records.columns:
+        # CSV turns True/False/None into strings or floats; back to booleans (None stays NaN).
+        records["on_time"] = records["on_time"].map(
+            {True: True, False: False, "True": True, "False": False}
+        )
+    result = RunResult(
+        scenario=sc,
+        seed=int(meta.get("seed", sc.seed)),
+        replications=int(meta.get("replications", len(kpis))),
+        kpis=kpis,
+        records_table=records,
+        hourly_table=read_table(folder / "hourly.csv", required=False),
+        daily_table=read_table(folder / "daily.csv", required=False),
+    )
+    return result, meta
+
+
+def _nan(x: Any) -> float:
+    return math.nan if x is None else float(x)
+
+
+def load_sizing_folder(folder: str | Path) -> tuple[SizingResult, dict[str, Any]]:
+    """A :class:`~simulator.sizing.SizingResult` rebuilt from ``size.json`` and the scenario."""
+    import pandas as pd
+
+    from simulator.results import target_table
+    from simulator.sizing import Candidate, SizingResult
+    from simulator.workload import PoolLoad
+
+    folder = Path(folder)
+    meta = read_json(folder / "size.json")
+    sc = read_scenario(folder / "scenario.yaml")
+    try:
+        curve = []
+        for row in meta["curve"]:
+            summary = pd.DataFrame(
+                [
+                    {"kpi": k, **{c: _nan(v.get(c)) for c in ("mean", "ci_low", "ci_high")}}
+                    for k, v in row["kpis"].items()
+                ],
+                columns=["kpi", "mean", "ci_low", "ci_high"],
+            )
+            if row.get("targets") is not None:  # as judged, keeps-up row included
+                targets = pd.DataFrame(
+                    [
+                        {**t, **{c: _nan(t.get(c)) for c in ("mean", "ci_low", "ci_high")}}
+                        for t in row["targets"]
+                    ],
+                    columns=["kpi", "op", "threshold", "mean", "ci_low", "ci_high", "verdict"],
+                )
+            else:
+                targets = target_table(sc.targets, summary)
+            loads = {name: PoolLoad.from_dict(d) for name, d in (row.get("pools") or {}).items()}
+            curve.append(
+                Candidate(dict(row["staff"]), int(row["replications"]), summary, targets, loads)
+            )
+        result = SizingResult(
+            scenario=sc,
+            desks=list(meta["lower_bound"]),
+            answer=meta["answer"],
+            binding_target=meta.get("binding_target"),
+            curve=curve,
+            lower_bound=dict(meta["lower_bound"]),
+            analytic_estimate=dict(meta.get("analytic_estimate") or {}),
+            unreachable=list(meta.get("unreachable_targets") or []),
+            explanation=meta.get("explanation", ""),
+            horizon_days=(meta.get("horizon") or {}).get("days"),
+            warmup_days=(meta.get("horizon") or {}).get("warmup_days"),
+            replications=meta.get("replications"),
+            seed=meta.get("seed"),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RunFolderError(
+            f"{folder / 'size.json'}: expected the pasc size --json shape, found a problem "
+            f"with {exc}"
+        ) from None
+    return result, meta
+
+
+def load_comparison_folder(folder: str | Path) -> tuple[Comparison, dict[str, Any]]:
+    """A :class:`~simulator.compare.Comparison` from ``compare.json``, the stored scenarios
+    and the per-replication ``kpis.csv``."""
+    from simulator.compare import Comparison
+    from simulator.results import RunResult
+
+    folder = Path(folder)
+    meta = read_json(folder / "compare.json")
+    kpis = read_table(folder / "kpis.csv")
+    labels = list(meta.get("scenarios") or [])
+    if not labels or "scenario" not in kpis.columns:
+        raise RunFolderError(
+            f"{folder / 'compare.json'}: expected a 'scenarios' list and kpis.csv with a "
+            "'scenario' column, found neither"
+        )
+    results = []
+    for i, label in enumerate(labels):
+        sc = read_scenario(folder / "scenarios" / f"{i + 1}-{label}.yaml")
+        mine = kpis[kpis["scenario"] == label].drop(columns="scenario").dropna(axis=1, how="all")
+        results.append(
+            RunResult(
+                scenario=sc,
+                seed=int(meta["seed"]),
+                replications=int(meta["replications"]),
+                kpis=mine.reset_index(drop=True),
+            )
+        )
+    return Comparison(results, labels, int(meta["seed"]), int(meta["replications"])), meta
+
+
+def folder_kind(folder: str | Path) -> str:
+    """``run``, ``size`` or ``compare``, from the JSON file the folder holds."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RunFolderError(f"{folder}: expected a run folder, found no such folder")
+    for kind, name in (("run", "run.json"), ("size", "size.json"), ("compare", "compare.json")):
+        if (folder / name).exists():
+            return kind
+    raise RunFolderError(
+        f"{folder}: expected a run folder (with run.json, size.json or compare.json), "
+        "found none of them"
+    )
+
+
+__all__ = [
+    "DEFAULT_ROOT",
+    "ENVIRONMENT_FILE",
+    "Render",
+    "RunFolderError",
+    "folder_kind",
+    "load_comparison_folder",
+    "load_run_folder",
+    "load_sizing_folder",
+    "new_folder",
+    "pasc_version",
+    "read_environment",
+    "read_json",
+    "read_scenario",
+    "read_table",
+    "run_metadata",
+    "software_versions",
+    "sync_folder",
+    "timestamp",
+    "umask",
+    "write_comparison_folder",
+    "write_file_atomically",
+    "write_folder_atomically",
+    "write_province_folder",
+    "write_records_table",
+    "write_run_folder",
+    "write_sizing_folder",
+]
