@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from simulator.results import RunResult
     from simulator.scenario import Scenario
     from simulator.sizing import SizingResult
+    from simulator.sizing_by_hour import HourlySizing, ShiftPlans
 
 DEFAULT_ROOT = Path("results")
 #: When and with which software a folder was written (kept apart from run.json,
@@ -275,6 +276,40 @@ def write_sizing_folder(
             render(result, folder, {**meta, **environment})
 
     return write_folder_atomically(Path(root) / result.scenario.name, f"{timestamp()}-size", fill)
+
+
+def write_size_by_hour_folder(
+    result: HourlySizing,
+    root: Path = DEFAULT_ROOT,
+    *,
+    shifts: ShiftPlans | None = None,
+    render: Render | None = None,
+) -> Path:
+    """``<root>/<scenario>/<timestamp>-size-by-hour/``: ``answer.yaml`` (the scenario
+    with each sized group's ``by_hour`` schedule, ready to run), ``by_hour.csv``
+    (staff by hour: the answer, the plain Erlang answer), ``size.json`` (the
+    ``--json`` shape: ``staff_hours``, ``flat_staff_hours``, every iteration),
+    ``scenario.yaml``, with ``shifts`` also ``shifts.yaml`` (the scenario working
+    the shift plan) and ``shifts.json``, and with ``render`` the pictures and report."""
+    import pandas as pd
+
+    def fill(folder: Path) -> None:
+        _write_text(folder / "scenario.yaml", scenario_to_yaml(result.scenario))
+        _write_text(folder / "answer.yaml", scenario_to_yaml(result.answer_scenario()))
+        _write_table(folder / "by_hour.csv", pd.DataFrame(result.table()))
+        meta = {**result.to_dict(), "pasc_version": pasc_version()}
+        if shifts is not None:
+            meta["shifts"] = shifts.to_dict()
+            _write_text(folder / "shifts.yaml", scenario_to_yaml(shifts.scenario()))
+            _write_json(folder / "shifts.json", shifts.to_dict())
+        _write_json(folder / "size.json", meta)
+        environment = {**run_metadata(), "seed": result.seed}
+        _write_json(folder / ENVIRONMENT_FILE, environment)
+        if render is not None:
+            render(result, folder, {**meta, **environment})
+
+    name = f"{timestamp()}-size-by-hour"
+    return write_folder_atomically(Path(root) / result.scenario.name, name, fill)
 
 
 def write_comparison_folder(

@@ -66,6 +66,7 @@ class GroupByHour:
     start: dict[int, int]
     search: IterationResult
     schedule: dict[int, int]
+    sipp_load_ratio: float = math.nan  # the plain answer's work / capacity (>= 1: falls behind)
 
     @property
     def sipp_misses(self) -> list[int]:
@@ -142,6 +143,7 @@ class HourlySizing:
             "verification_rounds": self.rounds,
             "erlang": {p: {str(h): n for h, n in g.sipp.items()} for p, g in self.groups.items()},
             "erlang_misses": {p: g.sipp_misses for p, g in self.groups.items()},
+            "erlang_load_ratio": {p: g.sipp_load_ratio for p, g in self.groups.items()},
             "search": {p: g.search.to_dict() for p, g in self.groups.items()},
             "notes": self.notes,
         }
@@ -375,6 +377,9 @@ def size_by_hour(
                 maximum=max_staff,
                 open_minutes_per_hour=open_minutes,
             )
+            sipp_ratio = pool_loads(with_schedules(scenario, {**current, pool: sipp}))[
+                pool
+            ].load_ratio
             current[pool] = dict(search.schedule)
             groups[pool] = GroupByHour(
                 pool,
@@ -384,6 +389,7 @@ def size_by_hour(
                 start,
                 search,
                 dict(search.schedule),
+                sipp_ratio,
             )
         result = HourlySizing(scenario, seed, reps, kpi, target, open_minutes, groups)
         if flat:

@@ -99,3 +99,50 @@ def test_a_shift_plan_covers_the_hourly_answer_and_passes_its_own_simulation(ste
     sc = shifts.scenario()
     assert sc.staff.desks[0].schedule.shifts  # runnable as a scenario with its shifts
     assert shifts.to_dict()["staff"] == plan.staff
+
+
+def test_pasc_size_by_hour_writes_the_answer_and_reports_staff_hours(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from simulator.cli import main
+    from simulator.scenario import scenario_to_yaml
+
+    path = tmp_path / "steep.yaml"
+    path.write_text(scenario_to_yaml(steep_scenario()), encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["size", str(path), "--by-hour", "--json", "--out", str(out), "--workers", "2"]
+    res = CliRunner().invoke(main, [*args, "--shifts", "full-day,morning,afternoon"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["staff_hours"] < data["flat_staff_hours"]
+    assert data["erlang_misses"]["desk"]
+    assert data["shifts"]["verified"]
+    folder = tmp_path / data["run_folder"] if not data["run_folder"].startswith("/") else None
+    folder = folder or __import__("pathlib").Path(data["run_folder"])
+    answer = load_scenario(folder / "answer.yaml")
+    assert answer.staff.desks[0].schedule.by_hour == {
+        int(h): n for h, n in data["answer"]["desk"].items()
+    }
+    assert (folder / "by_hour.csv").exists() and (folder / "shifts.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--shifts", "full-day"], "--by-hour"),
+        (["--by-hour", "--pool", "nobody"], "desk group"),
+        (["--by-hour", "--shifts", "night"], "patterns"),
+    ],
+)
+def test_pasc_size_by_hour_bad_options_are_exit_2(tmp_path, extra, words):
+    from click.testing import CliRunner
+
+    from simulator.cli import main
+    from simulator.scenario import scenario_to_yaml
+
+    path = tmp_path / "steep.yaml"
+    path.write_text(scenario_to_yaml(steep_scenario()), encoding="utf-8")
+    res = CliRunner().invoke(main, ["size", str(path), "--out", str(tmp_path / "o"), *extra])
+    assert res.exit_code == 2 and words in res.output, res.output

@@ -150,6 +150,20 @@ def erlang(
 @click.option("--json", "as_json", is_flag=True)
 @execution_options
 @click.option("--strict", is_flag=True, help="Exit 1 when no staffing meets the targets.")
+@click.option(
+    "--by-hour",
+    is_flag=True,
+    help="Staff per open hour for each desk group: the fewest staff-hours meeting the wait "
+    "target in every hour, found and verified by simulation.",
+)
+@click.option(
+    "--shifts",
+    "shift_patterns",
+    default=None,
+    metavar="PATTERNS",
+    help="With --by-hour: turn the answer into shifts of these patterns (comma-separated: "
+    "full-day, morning, afternoon) and verify the shift plan by simulation.",
+)
 @quiet_option
 def size_cmd(
     scenario: str,
@@ -166,6 +180,8 @@ def size_cmd(
     strict: bool,
     quiet: bool,
     horizon_days: int | None = None,
+    by_hour: bool = False,
+    shift_patterns: str | None = None,
 ) -> None:
     """Smallest staffing of SCENARIO that keeps up and meets every target in the steady
     state, with the staffing curve. Candidates are judged after a warm-up of the
@@ -188,6 +204,14 @@ def size_cmd(
         source=scenario,
     )
     root = out_root(out, sc.name)
+    if shift_patterns is not None and not by_hour:
+        raise BadInput("--shifts: expected --by-hour with it, found --shifts alone")
+    if by_hour:
+        size_by_hour_cmd(
+            sc, scenario, root, desks, max_staff, replications, seed, horizon_days,
+            shift_patterns, as_json, workers, backend, scheduler, quiet, strict,
+        )  # fmt: skip
+        return
     with (
         open_backend_for(workers, backend, scheduler, what="size") as runner,
         progress_bar(f"{sc.name}: candidates", quiet or as_json) as progress,
@@ -220,6 +244,138 @@ def size_cmd(
         print_sizing(result, folder)
     if strict and result.answer is None:
         sys.exit(EXIT_TARGET_FAILED)
+
+
+def size_by_hour_cmd(
+    sc,
+    source: str,
+    root: Path,
+    desks: tuple[str, ...],
+    max_staff: int | None,
+    replications: int | None,
+    seed: int | None,
+    horizon_days: int | None,
+    shift_patterns: str | None,
+    as_json: bool,
+    workers: int | None,
+    backend: str | None,
+    scheduler: str | None,
+    quiet: bool,
+    strict: bool,
+) -> None:
+    """``pasc size --by-hour``: size each desk group hour by hour, optionally plan shifts."""
+    from simulator.artifacts import write_size_by_hour_folder
+    from simulator.sizing_by_hour import plan_and_verify_shifts, size_by_hour
+
+    names = [d.name for d in sc.staff.desks]
+    unknown = [d for d in desks if d not in names]
+    if unknown:
+        raise BadInput(
+            f"{source}: --pool: expected a desk group ({', '.join(names)}) with --by-hour, "
+            f"found {unknown[0]!r}"
+        )
+    patterns = None
+    if shift_patterns is not None:
+        patterns = [p.strip() for p in shift_patterns.split(",") if p.strip()]
+        allowed = {"full-day", "morning", "afternoon"}
+        bad = [p for p in patterns if p not in allowed]
+        if bad or not patterns:
+            raise BadInput(
+                f"--shifts: expected patterns among {', '.join(sorted(allowed))}, "
+                f"found {shift_patterns!r}"
+            )
+    say = None if (quiet or as_json) else (lambda text: click.echo(text, err=True))
+    with open_backend_for(workers, backend, scheduler, what="size") as runner:
+        try:
+            result = size_by_hour(
+                sc,
+                pools=list(desks) or None,
+                replications=replications,
+                seed=seed,
+                max_staff=max_staff or 30,
+                horizon_days=horizon_days,
+                backend=runner,
+                progress=say,
+            )
+            shifts = plan_and_verify_shifts(result, patterns, backend=runner) if patterns else None
+        except ValueError as exc:
+            raise BadInput(f"{source}: {exc}") from None
+    render = _by_hour_renderer(shifts)
+    folder = write_size_by_hour_folder(result, root, shifts=shifts, render=render)
+    if as_json:
+        payload = {**result.to_dict(), "run_folder": str(folder)}
+        if shifts is not None:
+            payload["shifts"] = shifts.to_dict()
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        print_size_by_hour(result, shifts, folder)
+    if strict and not result.verified:
+        sys.exit(EXIT_TARGET_FAILED)
+
+
+def _by_hour_renderer(shifts):
+    """The by-hour report renderer, with the shift plan (when the rendering layer has it)."""
+    import functools
+
+    from simulator import report
+
+    draw = getattr(report, "write_size_by_hour_report", None)
+    return functools.partial(draw, shifts=shifts) if draw is not None else None
+
+
+def print_size_by_hour(result, shifts, folder: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    sc = result.scenario
+    console.print(
+        f"[bold]{sc.name}[/bold]: staff by hour against {result.kpi} <= "
+        f"{result.target_minutes:g} min in every open hour, {result.replications} replications "
+        f"on the steady-state horizon, seed {result.seed}"
+    )
+    t = Table(title="Staff on duty by hour: the answer (plain hour-by-hour Erlang C)")
+    t.add_column("hour", justify="right")
+    for pool in result.groups:
+        t.add_column(pool, justify="right")
+    for row in result.table():
+        cells = [f"{row['hour']:02d}:00"]
+        for pool, g in result.groups.items():
+            miss = " !" if row["hour"] in g.sipp_misses else ""
+            cells.append(f"{row[pool]} ({row[f'{pool} (Erlang)']}{miss})")
+        t.add_row(*cells)
+    console.print(t)
+    flat = result.flat.answer if result.flat is not None else None
+    console.print(
+        f"Staff-hours a day: [bold]{result.staff_hours:.1f}[/bold] by hour, "
+        f"{result.flat_staff_hours:.1f} flat ({flat or 'the scenario counts'})."
+    )
+    for pool, g in result.groups.items():
+        if g.sipp_misses:
+            hours = ", ".join(f"{h:02d}:00" for h in g.sipp_misses)
+            console.print(
+                f"Plain hour-by-hour Erlang C for {pool} misses the target at {hours} (!)."
+            )
+        if g.sipp_load_ratio >= 1:
+            console.print(
+                f"Plain hour-by-hour Erlang C for {pool} cannot keep up: its staff-hours carry "
+                f"{g.sipp_load_ratio:.0%} of their capacity (the back-office work is not in it)."
+            )
+    verdict = "[green]verified[/green]" if result.verified else "[red]not verified[/red]"
+    console.print(
+        f"Answer {verdict} with fresh random numbers in {result.rounds} round(s): every target, "
+        "the wait target in every hour and keeps-up." + "".join(f" {n}." for n in result.notes)
+    )
+    if shifts is not None:
+        d = shifts.to_dict()
+        console.print(
+            f"Shift plan: {d['staff']} staff, {d['staff_hours']:.1f} staff-hours a day, "
+            + ("verified by simulation." if shifts.verified else "[red]not verified[/red].")
+        )
+        for pool, plan in shifts.plans.items():
+            parts = ", ".join(f"{s.count} x {s.pattern} {s.start}-{s.end}" for s in plan.shifts)
+            console.print(f"  {pool}: {parts}")
+    console.print(f"Folder: {folder} (answer.yaml runs as it is)")
 
 
 def print_sizing(result, folder: Path | None) -> None:
