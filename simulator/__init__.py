@@ -35,6 +35,7 @@ def run(
     progress: ProgressCallback | None = None,
     backend: BackendChoice = None,
     scheduler: str | None = None,
+    spool: Any = None,
 ) -> RunResult:
     """Run replications of a scenario and return their KPIs (no files are written).
 
@@ -45,7 +46,9 @@ def run(
     ``scheduler="tcp://host:8786"`` on a running Dask cluster, and an open
     backend (:func:`simulator.runner.open_backend`) is used as it is.
     ``records=False`` keeps only streaming statistics (memory independent of
-    the horizon).
+    the horizon); ``spool`` (a :class:`simulator.artifacts.TableSpool`) streams
+    the records, hourly and daily tables to disk as the replications run, so
+    memory stays bounded with the records kept too (local backends).
     """
     # Imported here so that ``import simulator`` (and ``pasc validate``) stays
     # quick: pandas loads only when something is simulated.
@@ -67,8 +70,11 @@ def run(
         progress=progress,
         backend=backend,
         scheduler=scheduler,
+        spool=spool if records else None,
     )
-    return build_run_result(scenario, seed, outputs, records=records)
+    return build_run_result(
+        scenario, seed, outputs, records=records, spool=spool if records else None
+    )
 
 
 def __getattr__(name: str) -> Any:

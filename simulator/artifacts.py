@@ -196,6 +196,129 @@ def write_records_table(folder: Path, records: pd.DataFrame) -> Path:
     return path
 
 
+#: Records read for the pictures of a run whose table is on disk, not in memory.
+PICTURE_SAMPLE_ROWS = 200_000
+_TABLES = ("records", "hourly", "daily")
+
+
+class TableSpool:
+    """Where the replications of a run write their records, hourly and daily tables
+    while they run, so that memory stays bounded on any horizon.
+
+    Each replication appends its chunks (:mod:`simulator.model.tables`) to its own
+    part files in a hidden folder beside the run folder: ``records-00003.csv.gz``
+    (one gzip member per chunk, rows without a header), ``hourly-00003.csv`` and
+    ``daily-00003.csv``. :meth:`assemble` then writes the run folder's
+    ``records.csv.gz`` (a header member, then the parts' bytes in replication
+    order: a valid multi-member gzip file), ``hourly.csv`` and ``daily.csv``,
+    copying bytes, never holding a table. The spool is picklable (a path): local
+    worker processes write their own parts. :meth:`remove` deletes the folder.
+    """
+
+    def __init__(self, directory: Path | str):
+        self.directory = Path(directory)
+
+    @classmethod
+    def beside(cls, parent: Path) -> TableSpool:
+        """A new spool folder ``parent/.spool-XXXX`` (removed by :meth:`remove`)."""
+        parent.mkdir(parents=True, exist_ok=True)
+        return cls(tempfile.mkdtemp(prefix=".spool-", dir=parent))
+
+    def _part(self, table: str, replication: int) -> Path:
+        suffix = ".csv.gz" if table == "records" else ".csv"
+        return self.directory / f"{table}-{replication:05d}{suffix}"
+
+    def open(self, replication: int) -> _SpoolWriter:
+        return _SpoolWriter(self, replication)
+
+    def close(self, replication: int, sink: _SpoolWriter) -> None:
+        sink.close()
+
+    def header(self, table: str) -> list[str] | None:
+        path = self.directory / f"{table}.header"
+        return path.read_text(encoding="utf-8").split(",") if path.exists() else None
+
+    def assemble(self, folder: Path, replications: int) -> None:
+        """Write ``records.csv.gz``, ``hourly.csv`` and ``daily.csv`` into ``folder``."""
+        import gzip
+
+        for table in _TABLES:
+            columns = self.header(table)
+            if columns is None:
+                continue
+            parts = [self._part(table, i) for i in range(replications)]
+            line = ",".join(["replication", *columns]) + "\n"
+            if table == "records":
+                target = folder / "records.csv.gz"
+                with open(target, "wb") as out:
+                    out.write(gzip.compress(line.encode(), compresslevel=1, mtime=0))
+                    for part in parts:
+                        if part.exists():
+                            with open(part, "rb") as f:
+                                shutil.copyfileobj(f, out, 1 << 20)
+            else:
+                with open(folder / f"{table}.csv", "wb") as out:
+                    out.write(line.encode())
+                    for part in parts:
+                        if part.exists():
+                            with open(part, "rb") as f:
+                                shutil.copyfileobj(f, out, 1 << 20)
+
+    def read(self, table: str, replications: int, rows_per_part: int | None = None):
+        """``hourly`` or ``daily`` (whole), or up to ``rows_per_part`` records of each
+        replication, as one DataFrame (None when nothing was written)."""
+        import pandas as pd
+
+        columns = self.header(table)
+        if columns is None:
+            return None
+        frames = []
+        for i in range(replications):
+            part = self._part(table, i)
+            if part.exists() and part.stat().st_size:
+                frames.append(
+                    pd.read_csv(
+                        part, header=None, names=["replication", *columns], nrows=rows_per_part
+                    )
+                )
+        if not frames:
+            return pd.DataFrame(columns=["replication", *columns])
+        return pd.concat(frames, ignore_index=True)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class _SpoolWriter:
+    """The sink of one replication: appends each chunk to its part file."""
+
+    def __init__(self, spool: TableSpool, replication: int):
+        self.spool = spool
+        self.replication = replication
+
+    def __call__(self, table: str, columns: dict[str, list]) -> None:
+        import gzip
+
+        import pandas as pd
+
+        frame = pd.DataFrame(columns)
+        frame.insert(0, "replication", self.replication)
+        header = self.spool.directory / f"{table}.header"
+        if not header.exists():  # the same columns in every replication's chunks
+            write_file_atomically(header, ",".join(columns).encode())
+        text = frame.to_csv(header=False, index=False)
+        part = self.spool._part(table, self.replication)
+        if table == "records":
+            with open(part, "ab") as f:
+                f.write(gzip.compress(text.encode(), compresslevel=1, mtime=0))
+        else:
+            with open(part, "a", encoding="utf-8", newline="") as f:
+                f.write(text)
+
+    def close(self) -> None:
+        """Nothing stays open between chunks (each append opens and closes its file)."""
+
+
 def software_versions() -> dict[str, str]:
     """Versions of Python, the libraries the numbers depend on, pasc and the platform."""
     import platform
@@ -226,21 +349,25 @@ def write_run_folder(
     extra: dict[str, Any] | None = None,
     *,
     render: Render | None = None,
+    spool: TableSpool | None = None,
 ) -> Path:
     """``<root>/<scenario>/<timestamp>/``: the resolved scenario, summary, per-replication
     KPIs, targets, records, hourly and daily tables, ``run.json`` (the ``--json``
-    shape), ``environment.json`` and, with ``render``, the pictures and ``report.html``."""
+    shape), ``environment.json`` and, with ``render``, the pictures and ``report.html``.
+    With ``spool`` the records, hourly and daily tables come from it (streamed)."""
 
     def fill(folder: Path) -> None:
+        if spool is not None:
+            spool.assemble(folder, result.replications)
         _write_text(folder / "scenario.yaml", scenario_to_yaml(result.scenario))
         _write_table(folder / "summary.csv", result.summary())
         _write_table(folder / "kpis.csv", result.kpis)
         _write_table(folder / "targets.csv", result.targets())
-        if result.records_table is not None:
+        if spool is None and result.records_table is not None:
             write_records_table(folder, result.records_table)
-        if result.hourly_table is not None:
+        if spool is None and result.hourly_table is not None:
             _write_table(folder / "hourly.csv", result.hourly_table)
-        if result.daily_table is not None:
+        if spool is None and result.daily_table is not None:
             _write_table(folder / "daily.csv", result.daily_table)
         meta = {**result.to_dict(), "pasc_version": pasc_version(), **(extra or {})}
         _write_json(folder / "run.json", meta)

@@ -35,7 +35,7 @@ def run_figure_names(result: Any) -> list[str]:
     """The pictures a :class:`~simulator.results.RunResult` has, in report order:
     none without records (all are drawn from the per-record tables), the hourly
     ones only with the hourly table, the backlog only with the daily table."""
-    if result.records_table is None:
+    if result.records_table is None and getattr(result, "records_sample", None) is None:
         return []
     names = ["wait", "handle"]
     if result.hourly_table is not None:

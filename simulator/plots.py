@@ -174,6 +174,8 @@ def _percent_axis(ax: Axes, which: str = "y") -> None:
 
 
 def _records(result: RunResult) -> pd.DataFrame:
+    if result.records_table is None and result.records_sample is not None:
+        return result.records_sample  # the table is on disk: its first records per replication
     return result.records  # raises a clear ValueError when records were not kept
 
 

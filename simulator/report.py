@@ -1,4 +1,4 @@
-"""Self-contained HTML reports of a run, a sizing or a comparison.
+"""Self-contained HTML reports of a run, a sizing or a comparison, in English or Vietnamese.
 
 A report is one HTML file that opens anywhere, offline, and can be mailed as
 it is: pictures are PNGs embedded as base64, the style sheet is inline, there
@@ -13,25 +13,38 @@ trust a number and what a reviewer needs to repeat it:
   al., 2019, *Strengthening the reporting of empirical simulation studies*):
   objectives, logic, data, experimentation, implementation, code access.
 
+The HTML is made by the Jinja2 templates of ``simulator/templates/report/``
+(autoescaped, so a scenario's own text can never inject markup), shared with
+the web pages; this module computes what they show. Every word a reader reads
+is an English msgid translated from the catalogs of :mod:`simulator.i18n`
+(``lang="vi"`` or ``"en"``); file names, CSV columns and JSON keys stay English.
+
 ``pasc run`` and ``pasc size`` write ``report.html`` (and the PNGs) into
-their folder; :func:`rebuild_report` (``pasc report FOLDER``) draws them again
-from the files in the folder, so a report can be refreshed after an upgrade
-without running the simulation again.
+their folder and record the report's language in ``environment.json``
+(``report_lang``); :func:`rebuild_report` (``pasc report FOLDER``) draws them
+again from the files in the folder, in that language unless told another, so a
+report can be refreshed after an upgrade without running the simulation again.
 """
 
 from __future__ import annotations
 
 import base64
-import html
+import contextlib
+import functools
 import io
+import json
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import jinja2
 import pandas as pd
+from markupsafe import Markup
 
 from simulator.artifacts import (
     ENVIRONMENT_FILE,
@@ -46,6 +59,14 @@ from simulator.artifacts import (
     write_file_atomically,
 )
 from simulator.display import RUN_FIGURES, VERDICT_COLORS, run_figure_names, signed_text
+from simulator.i18n import (
+    COMMUNE_CLASS_DISPLAY,
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    N_,
+    Translator,
+    translator_for,
+)
 from simulator.kpis import description as kpi_description
 from simulator.kpis import kpi_digits, shown_interval
 from simulator.results.verdicts import overall_verdict
@@ -57,35 +78,104 @@ if TYPE_CHECKING:
     from simulator.results import RunResult
     from simulator.scenario import Scenario
     from simulator.sizing import SizingResult
+    from simulator.sizing_by_hour import HourlySizing, ShiftPlans
 
 REPORT_FILE = "report.html"
 DPI = 110
+#: Where the report templates are (shared with the web pages' Jinja2 environment).
+TEMPLATES = Path(__file__).parent / "templates"
+#: The key of ``environment.json`` that records the language of ``report.html``.
+LANGUAGE_KEY = "report_lang"
 
 #: What the source labels of docs/domain.md stand for, so that a report names its data.
 DOMAIN_LABELS: dict[str, str] = {
-    "NATIONAL": "Vietnam, July 2025: two-level local government, 3,321 commune-level units, "
-    "one Public Administration Service Center per commune, postal agents at the centers",
-    "HUE": "Hue: procedures accepted regardless of administrative boundaries; post offices "
-    "place staff in dense areas",
-    "TAN-THANH": "Tan Thanh commune, Lam Dong, 1–6 July 2025: 52 records received, 45 "
-    "returned on time, 5 in progress, 2 rejected as duplicates; VNeID limits online filing",
-    "TAN-LAP": "Tan Lap commune, first 7 days: about 30 records, 96.3 % resolved on or "
-    "before the deadline",
-    "LAM-DONG": "Lam Dong province: 124 communes, wards and special zones; early "
-    "disruptions (equipment, network, software)",
-    "HANOI": "Hanoi, first 3 weeks: 66,000 records received in 126 communes/wards; "
-    "priority for vulnerable citizens",
-    "HCMC-9": "Ho Chi Minh City pilot: 102 wards/communes, 9 rehearsal scenarios incl. "
-    "desk processing of certified copies and records left by the district level",
-    "HOI-AN": "Hoi An city, 2024: 31,022 applications, 98.17 % resolved on time",
-    "QN-CONSTRUCTION": "Quang Nam Dept. of Construction, 2024: more than 60,000 records, "
-    "almost 99.99 % resolved ahead of schedule",
-    "QN-targets": "Quang Nam proactive-administration targets: at most 30 minutes handling "
-    "and 15 minutes waiting per record; quotas of 1,600 / 1,200 / 800 records per staff "
-    "member per year (urban / rural / disadvantaged)",
-    "QN-2024": "Quang Nam 2024: resolution-progress index 93.08 %, province score 84.2/100",
+    "NATIONAL": N_(
+        "Vietnam, July 2025: two-level local government, 3,321 commune-level units, "
+        "one Public Administration Service Center per commune, postal agents at the centers"
+    ),
+    "HUE": N_(
+        "Hue: procedures accepted regardless of administrative boundaries; post offices "
+        "place staff in dense areas"
+    ),
+    "TAN-THANH": N_(
+        "Tan Thanh commune, Lam Dong, 1–6 July 2025: 52 records received, 45 "
+        "returned on time, 5 in progress, 2 rejected as duplicates; VNeID limits online filing"
+    ),
+    "TAN-LAP": N_(
+        "Tan Lap commune, first 7 days: about 30 records, 96.3 % resolved on or before the deadline"
+    ),
+    "LAM-DONG": N_(
+        "Lam Dong province: 124 communes, wards and special zones; early "
+        "disruptions (equipment, network, software)"
+    ),
+    "HANOI": N_(
+        "Hanoi, first 3 weeks: 66,000 records received in 126 communes/wards; "
+        "priority for vulnerable citizens"
+    ),
+    "HCMC-9": N_(
+        "Ho Chi Minh City pilot: 102 wards/communes, 9 rehearsal scenarios incl. "
+        "desk processing of certified copies and records left by the district level"
+    ),
+    "HOI-AN": N_("Hoi An city, 2024: 31,022 applications, 98.17 % resolved on time"),
+    "QN-CONSTRUCTION": N_(
+        "Quang Nam Dept. of Construction, 2024: more than 60,000 records, "
+        "almost 99.99 % resolved ahead of schedule"
+    ),
+    "QN-targets": N_(
+        "Quang Nam proactive-administration targets: at most 30 minutes handling "
+        "and 15 minutes waiting per record; quotas of 1,600 / 1,200 / 800 records per staff "
+        "member per year (urban / rural / disadvantaged)"
+    ),
+    "QN-2024": N_("Quang Nam 2024: resolution-progress index 93.08 %, province score 84.2/100"),
 }
 
+#: The verdict words of the reports (the CLI's words in English).
+VERDICT_WORDS: dict[str, str] = {
+    "pass": N_("pass"),
+    "fail": N_("fail"),
+    "inconclusive": N_("inconclusive"),
+}
+
+#: What the sizing by the hour's verification found (verified or not).
+VERIFIED_TEXT: dict[bool, str] = {
+    True: N_(
+        "Verified with fresh random numbers against every target, the wait target in "
+        "every open hour and keeps-up (%(rounds)s rounds)."
+    ),
+    False: N_(
+        "Not verified: with fresh random numbers some target, open hour or keeps-up "
+        "still misses after %(rounds)s rounds."
+    ),
+}
+
+#: The one-line meaning of each KPI (:data:`simulator.kpis.KPI_DESCRIPTIONS`), as msgids.
+KPI_MEANINGS: tuple[str, ...] = (
+    N_("walk-in wait from arrival (ticket) to start of desk service, minutes"),
+    N_("staff time with the citizen at the desk, minutes"),
+    N_("walk-in arrival to leaving the desk, minutes"),
+    N_("resolved records returned within their statutory deadline / all resolved"),
+    N_("records filed in the measured horizon (all channels)"),
+    N_("of those, resolved by the end of the run"),
+    N_("of those, rejected at intake (duplicates, incomplete dossiers)"),
+    N_("of those, still in a queue or being worked on at the end"),
+    N_("of those, walk-ins who left before being served"),
+    N_("busy share of staff time while open"),
+    N_("completed records per staff member, scaled to a working year"),
+    N_("walk-ins waiting (time average while open, and maximum)"),
+    N_("share of walk-ins who waited at all"),
+)
+
+#: The titles of the run pictures (:data:`simulator.display.RUN_FIGURES`), as msgids.
+FIGURE_TITLES: dict[str, str] = {
+    "wait": N_("Walk-in waiting time"),
+    "handle": N_("Handle time by procedure field"),
+    "hourly": N_("By hour of the day"),
+    "queue-heatmap": N_("Queue by day and hour"),
+    "backlog": N_("Records in progress over the horizon"),
+    "on-time": N_("On-time share by procedure"),
+    "staffing-curve": N_("Staffing curve"),
+    "compare": N_("Scenarios compared"),
+}
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:0;
   background:#fafafa;color:#222;line-height:1.45}
@@ -124,6 +214,68 @@ for _verdict, _color in VERDICT_COLORS.items():
 ReportError = RunFolderError
 
 
+# -- language and templates ---------------------------------------------------------------
+
+_TRANSLATOR: ContextVar[Translator | None] = ContextVar("pasc_report_translator", default=None)
+
+
+def _tr() -> Translator:
+    return _TRANSLATOR.get() or translator_for(DEFAULT_LANGUAGE)
+
+
+def t(message: str, **values: object) -> str:
+    """``message`` in the language of the report being drawn (``%(name)s`` filled)."""
+    return _tr().gettext(message, **values)
+
+
+def report_language(lang: str | None = None, meta: Mapping[str, Any] | None = None) -> str:
+    """``lang`` if it is one of :data:`simulator.i18n.LANGUAGES`, else the one ``meta``
+    records (``report_lang``, as ``environment.json`` keeps it), else English."""
+    for candidate in (lang, (meta or {}).get(LANGUAGE_KEY)):
+        if candidate in LANGUAGES:
+            return str(candidate)
+    return DEFAULT_LANGUAGE
+
+
+@contextlib.contextmanager
+def in_language(lang: str | None) -> Iterator[Translator]:
+    """Draw the reports of this block in ``lang`` (the default of the functions below)."""
+    token = _TRANSLATOR.set(translator_for(report_language(lang)))
+    try:
+        yield _tr()
+    finally:
+        _TRANSLATOR.reset(token)
+
+
+@functools.cache
+def template_environment() -> jinja2.Environment:
+    """The reports' Jinja2 environment: autoescape on, unknown names an error, ``_()``
+    the catalogs' gettext in the language being drawn."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["_"] = t
+    return env
+
+
+def _render(template: str, lang: str | None, **context: Any) -> str:
+    with in_language(lang) as tr:
+        text = (
+            template_environment()
+            .get_template(template)
+            .render(lang=tr.lang, css=Markup(_CSS), **context)
+        )
+    return text + "\n"
+
+
+def _fragment(source: str, **context: Any) -> str:
+    return template_environment().from_string(source).render(**context)
+
+
 # -- small pieces -------------------------------------------------------------------------
 
 
@@ -142,8 +294,11 @@ def figure_png(fig: Figure, dpi: int = DPI) -> bytes:
     return buffer.getvalue()
 
 
-def _e(text: Any) -> str:
-    return html.escape(str(text), quote=True)
+def _local(text: str) -> str:
+    """An English-formatted number in the report's language (``1,234.5`` -> ``1.234,5``)."""
+    if _tr().lang == "vi":
+        return text.translate(str.maketrans(",.", ".,"))
+    return text
 
 
 def _num(x: Any, digits: int = 2) -> str:
@@ -152,102 +307,144 @@ def _num(x: Any, digits: int = 2) -> str:
     try:
         x = float(x)
     except (TypeError, ValueError):
-        return _e(x)
+        return str(x)
     if math.isnan(x):
         return "–"
     if math.isinf(x):
         return "∞" if x > 0 else "−∞"
     if abs(x) >= 1000:
-        return f"{x:,.0f}"
+        return _local(f"{x:,.0f}")
     if abs(x) >= 100:
-        return f"{x:.1f}"
-    return f"{x:.{digits}f}"
+        return _local(f"{x:.1f}")
+    return _local(f"{x:.{digits}f}")
+
+
+def _g(x: float) -> str:
+    return _local(f"{x:g}")
+
+
+def _signed(x: Any) -> str:
+    return _local(signed_text(x))
 
 
 def _interval(low: Any, high: Any) -> str:
     return f"{_num(low)} – {_num(high)}"
 
 
-def _badge(verdict: str) -> str:
-    return f'<span class="verdict {_e(verdict)}">{_e(verdict)}</span>'
+def _percent(share: float) -> str:
+    """A share as a whole percent, without the sign (``0.123`` -> ``12``)."""
+    return f"{100 * share:.0f}"
+
+
+def _hour(hour: int) -> str:
+    return f"{hour:02d}"
 
 
 def _op(op: str) -> str:
     return {"<=": "≤", ">=": "≥"}.get(op, op)
 
 
-def _table(
-    header: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Sequence[int] = ()
-) -> str:
-    """An HTML table; cells are escaped unless they are already ``_Raw`` HTML."""
-    out = ["<table><thead><tr>"]
-    out += [f"<th>{_e(h)}</th>" for h in header]
-    out.append("</tr></thead><tbody>")
-    for row in rows:
-        out.append("<tr>")
-        for i, cell in enumerate(row):
-            text = cell if isinstance(cell, _Raw) else _e(cell)
-            cls = ' class="num"' if i in numeric else ""
-            out.append(f"<td{cls}>{text}</td>")
-        out.append("</tr>")
-    out.append("</tbody></table>")
-    return "".join(out)
+def verdict_word(verdict: str) -> str:
+    """The verdict as the report writes it (``pass`` / ``đạt``)."""
+    return t(VERDICT_WORDS[verdict]) if verdict in VERDICT_WORDS else str(verdict)
 
 
-class _Raw(str):
-    """HTML that must not be escaped again."""
+@dataclass(frozen=True)
+class Verdict:
+    """A table cell: ``text`` followed by a coloured verdict badge."""
+
+    verdict: str
+    text: str = ""
+
+    @property
+    def word(self) -> str:
+        return verdict_word(self.verdict)
 
 
-def _img(png: bytes, alt: str, caption: str) -> str:
+def _badge(verdict: str) -> Verdict:
+    return Verdict(verdict)
+
+
+def _picture(png: bytes, title: str, caption: str) -> dict[str, str]:
     data = base64.b64encode(png).decode("ascii")
-    return (
-        f'<figure><img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
-        f"<figcaption><b>{_e(alt)}.</b> {_e(caption)}</figcaption></figure>"
-    )
+    return {"src": f"data:image/png;base64,{data}", "title": title, "caption": caption}
 
 
-def _page(title: str, body: Sequence[str]) -> str:
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head>"
-        f"<body><main>{''.join(body)}</main></body></html>\n"
-    )
+def _class_name(commune_class: str) -> str:
+    """The commune class: its key in English (as the CLI prints it), a name otherwise."""
+    if _tr().lang == DEFAULT_LANGUAGE or commune_class not in COMMUNE_CLASS_DISPLAY:
+        return commune_class
+    return t(COMMUNE_CLASS_DISPLAY[commune_class])
+
+
+def _meaning(kpi: str) -> str:
+    text = kpi_description(kpi)
+    return t(text) if text else ""
 
 
 #: How to read each picture, in a planner's words (the plot functions' docstrings say more).
 CAPTIONS: dict[str, str] = {
-    "wait": "The share of walk-ins who waited at most x minutes, all replications pooled "
-    "(band: 95 % interval across replications). The red dashed line is the wait target, the "
-    "dotted line the share the target asks for (90 % for a 90th-percentile target): the target "
-    "is met when the curve is above the dotted line where it crosses the dashed one.",
-    "handle": "For each procedure field, the handle-time statistic the target is about (bar, "
-    "with its 95 % interval) and the mean handle time (dot). Each bar is coloured by that "
-    "field's own verdict against the target: red or amber fields are where the 30-minute "
-    "promise is at risk.",
-    "hourly": "Each clock hour, averaged over the measured days and the replications (bands and "
-    "whiskers: 95 % intervals): walk-in arrivals, walk-ins waiting (time average) and the busy "
-    "share of each staff group. Grey stripes are closed periods; walk-ins queued at closing are "
-    "still served, which can push utilization above 100 % in the hour of closing.",
-    "queue-heatmap": "Walk-ins waiting (time average) in each hour of each measured working "
-    "day, averaged over replications. A dark column on every day points to the hourly "
-    "staffing profile; darkening down the rows points to work carried over from day to day.",
-    "backlog": "Records filed but not yet resolved at the close of each working day (mean over "
-    "replications, band: 95 % interval). A level line means the staff keep up; a rising line "
-    "is a backlog that grows every day, whatever the waits at the desk show. Warm-up days are "
-    "shaded.",
-    "on-time": "For each procedure (with its statutory deadline), the share of resolved "
-    "records returned on time, with its 95 % interval, coloured by that procedure's own verdict "
-    "against the on-time target (red dashed line).",
-    "staffing-curve": "Each target's KPI against the number of staff on the sized desks. Dots "
-    "are simulated candidates (coloured by verdict, whiskers: 95 % intervals; labels give the "
-    "staff per desk group), the red dashed line the target, the star the answer, the grey "
-    "dotted line the lower bound (offered load). Dotted stretches of the curve were not "
-    "simulated.",
-    "compare": "Each panel one KPI, each row one scenario: dot the mean, whisker the 95 % "
-    "interval, red dashed line the target. With two scenarios the panel title gives the paired "
-    "difference B − A and its interval: it is a real difference when that interval excludes 0, "
-    "even where the whiskers overlap, because both scenarios saw the same citizens.",
+    "wait": N_(
+        "The share of walk-ins who waited at most x minutes, all replications pooled "
+        "(band: 95 % interval across replications). The red dashed line is the wait target, the "
+        "dotted line the share the target asks for (90 % for a 90th-percentile target): the "
+        "target is met when the curve is above the dotted line where it crosses the dashed one."
+    ),
+    "handle": N_(
+        "For each procedure field, the handle-time statistic the target is about (bar, "
+        "with its 95 % interval) and the mean handle time (dot). Each bar is coloured by that "
+        "field's own verdict against the target: red or amber fields are where the 30-minute "
+        "promise is at risk."
+    ),
+    "hourly": N_(
+        "Each clock hour, averaged over the measured days and the replications (bands and "
+        "whiskers: 95 % intervals): walk-in arrivals, walk-ins waiting (time average) and the "
+        "busy share of each staff group. Grey stripes are closed periods; walk-ins queued at "
+        "closing are still served, which can push utilization above 100 % in the hour of closing."
+    ),
+    "queue-heatmap": N_(
+        "Walk-ins waiting (time average) in each hour of each measured working "
+        "day, averaged over replications. A dark column on every day points to the hourly "
+        "staffing profile; darkening down the rows points to work carried over from day to day."
+    ),
+    "backlog": N_(
+        "Records filed but not yet resolved at the close of each working day (mean over "
+        "replications, band: 95 % interval). A level line means the staff keep up; a rising line "
+        "is a backlog that grows every day, whatever the waits at the desk show. Warm-up days are "
+        "shaded."
+    ),
+    "on-time": N_(
+        "For each procedure (with its statutory deadline), the share of resolved "
+        "records returned on time, with its 95 % interval, coloured by that procedure's own "
+        "verdict against the on-time target (red dashed line)."
+    ),
+    "staffing-curve": N_(
+        "Each target's KPI against the number of staff on the sized desks. Dots "
+        "are simulated candidates (coloured by verdict, whiskers: 95 % intervals; labels give the "
+        "staff per desk group), the red dashed line the target, the star the answer, the grey "
+        "dotted line the lower bound (offered load). Dotted stretches of the curve were not "
+        "simulated."
+    ),
+    "compare": N_(
+        "Each panel one KPI, each row one scenario: dot the mean, whisker the 95 % "
+        "interval, red dashed line the target. With two scenarios the panel title gives the "
+        "paired difference B − A and its interval: it is a real difference when that interval "
+        "excludes 0, even where the whiskers overlap, because both scenarios saw the same citizens."
+    ),
+    "by-hour": N_(
+        "For one desk group, the staff each open hour needs (bars: the answer, found by "
+        "simulation) against the plain hour-by-hour Erlang C answer and the staff scheduled. "
+        "Grey stripes are closed hours."
+    ),
+    "wait-by-hour": N_(
+        "The wait quantile of the target in each open hour, with its 95 % interval, for "
+        "the answer verified with fresh random numbers; the red dashed line is the target. An "
+        "hour whose whole interval is below the line passes."
+    ),
+    "roster": N_(
+        "The shift plan of one desk group: each row one shift, the bars the hours its "
+        "staff are on duty, against the staff each hour needs."
+    ),
 }
 
 
@@ -260,58 +457,98 @@ def _dist(d: Any) -> str:
     data = d.model_dump(by_alias=True) if hasattr(d, "model_dump") else dict(d)
     kind = data.pop("dist", "?")
     if "values" in data:
-        return f"{kind} ({len(data['values'])} values, mean {_num(d.mean)})"
-    return f"{kind} (" + ", ".join(f"{k} {v:g}" for k, v in data.items()) + ")"
+        return t(
+            "%(kind)s (%(n)s values, mean %(mean)s)",
+            kind=kind,
+            n=len(data["values"]),
+            mean=_num(d.mean),
+        )
+    return f"{kind} (" + ", ".join(f"{k} {_g(v)}" for k, v in data.items()) + ")"
 
 
 def _deadline(days: int) -> str:
-    return "same day" if days == 0 else f"{days} working day{'s' if days != 1 else ''}"
+    if days == 0:
+        return t("same day")
+    if days == 1:
+        return t("1 working day")
+    return t("%(n)s working days", n=days)
 
 
-def _sources(sc: Scenario) -> str:
-    if not sc.source:
-        return "<p>The scenario names no source: every value is an assumption.</p>"
-    rows = []
-    for label in sc.source:
-        rows.append((f"[{label}]", DOMAIN_LABELS.get(label, "a citation given by the scenario")))
-    return _table(("label (docs/domain.md)", "what it reports"), rows)
+def _sources(sc: Scenario) -> dict[str, Any]:
+    rows = [
+        (
+            f"[{label}]",
+            t(DOMAIN_LABELS[label])
+            if label in DOMAIN_LABELS
+            else t("a citation given by the scenario"),
+        )
+        for label in sc.source or ()
+    ]
+    return {"rows": rows}
 
 
-def scenario_section(sc: Scenario) -> str:
-    """The scenario as tables: commune, calendar, demand, staff, procedures, targets."""
+def _scenario_tables(sc: Scenario) -> dict[str, Any]:
+    from simulator.scenario import scenario_to_yaml
+
     cal = sc.calendar
-    sessions = "open 24 h (continuous)" if cal.type == "continuous" else ", ".join(cal.sessions)
+    sessions = t("open 24 h (continuous)") if cal.type == "continuous" else ", ".join(cal.sessions)
     channels = ", ".join(
         f"{c.replace('_', '-')} {100 * s:.0f} %" for c, s in sc.demand.channels.as_dict().items()
     )
+    staff_desks = "; ".join(f"{d.name}: {d.count} ({', '.join(d.fields)})" for d in sc.staff.desks)
     general = [
         (
-            "commune class",
-            f"{sc.commune.class_} (quota {sc.commune.quota:,.0f} records "
-            "per staff member per year)",
+            t("commune class"),
+            t(
+                "%(cls)s (quota %(quota)s records per staff member per year)",
+                cls=_class_name(sc.commune.class_),
+                quota=_local(f"{sc.commune.quota:,.0f}"),
+            ),
         ),
         (
-            "calendar",
-            f"{cal.type}; {', '.join(cal.weekdays)}; {sessions}; "
-            f"{cal.open_minutes_per_day} open minutes a day",
+            t("calendar"),
+            t(
+                "%(type)s; %(weekdays)s; %(sessions)s; %(minutes)s open minutes a day",
+                type=cal.type,
+                weekdays=", ".join(cal.weekdays),
+                sessions=sessions,
+                minutes=cal.open_minutes_per_day,
+            ),
         ),
-        ("same-day cut-off", cal.same_day_cutoff or "closing time"),
+        (t("same-day cut-off"), cal.same_day_cutoff or t("closing time")),
         (
-            "horizon",
-            f"{sc.horizon.days} measured working days after {sc.horizon.warmup_days} warm-up days",
+            t("horizon"),
+            t(
+                "%(days)s measured working days after %(warmup)s warm-up days",
+                days=sc.horizon.days,
+                warmup=sc.horizon.warmup_days,
+            ),
         ),
-        ("demand", f"{sc.demand.records_per_day:g} records per working day; {channels}"),
-        ("priority citizens", f"{100 * sc.demand.priority_share:.0f} % of walk-ins"),
-        ("hourly profile", _profile_text(sc)),
         (
-            "staff",
-            f"{sc.staff.total} center staff; "
-            + "; ".join(f"{d.name}: {d.count} ({', '.join(d.fields)})" for d in sc.staff.desks)
-            + f"; back office {sc.staff.back_office}; postal agents "
-            f"{sc.staff.postal_agents}",
+            t("demand"),
+            t(
+                "%(n)s records per working day; %(channels)s",
+                n=_g(sc.demand.records_per_day),
+                channels=channels,
+            ),
+        ),
+        (
+            t("priority citizens"),
+            t("%(share)s %% of walk-ins", share=_percent(sc.demand.priority_share)),
+        ),
+        (t("hourly profile"), _profile_text(sc)),
+        (
+            t("staff"),
+            t(
+                "%(total)s center staff; %(desks)s; back office %(back)s; postal agents %(postal)s",
+                total=sc.staff.total,
+                desks=staff_desks,
+                back=sc.staff.back_office,
+                postal=sc.staff.postal_agents,
+            ),
         ),
     ]
-    procs = [
+    procedures = [
         (
             p.id,
             p.field,
@@ -320,50 +557,43 @@ def scenario_section(sc: Scenario) -> str:
             _dist(p.processing_minutes),
             _deadline(p.deadline_working_days),
             f"{100 * p.reject_share:.0f} %",
-            ", ".join(p.channels) if p.channels else "all",
+            ", ".join(p.channels) if p.channels else t("all"),
         )
         for p in sc.procedures
     ]
-    targets = [(t.kpi, f"{_op(t.op)} {_num(t.threshold)}") for t in sc.targets]
-    from simulator.scenario import scenario_to_yaml
+    targets = [(tg.kpi, f"{_op(tg.op)} {_num(tg.threshold)}") for tg in sc.targets]
+    return {
+        "description": sc.description,
+        "general": general,
+        "procedures": procedures,
+        "targets": targets,
+        "yaml": scenario_to_yaml(sc),
+    }
 
-    parts = [
-        "<h2>Scenario</h2>",
-        f"<p>{_e(sc.description)}</p>" if sc.description else "",
-        _table(("item", "value"), general),
-        "<h3>Procedures</h3>",
-        _table(
-            (
-                "procedure",
-                "field",
-                "share",
-                "intake (min, at the desk)",
-                "processing (min, back office)",
-                "deadline",
-                "rejected",
-                "channels",
-            ),
-            procs,
-        ),
-    ]
-    if targets:
-        parts += ["<h3>Targets</h3>", _table(("kpi", "target"), targets)]
-    parts.append(
-        "<details><summary>The resolved scenario (as stored in scenario.yaml)</summary>"
-        f"<pre>{_e(scenario_to_yaml(sc))}</pre></details>"
-    )
-    return "".join(parts)
+
+def scenario_section(sc: Scenario, lang: str | None = None) -> str:
+    """The scenario as tables: commune, calendar, demand, staff, procedures, targets."""
+    with in_language(lang or _tr().lang):
+        return _fragment(
+            '{% from "report/_scenario.html" import scenario %}{{ scenario(s) }}',
+            s=_scenario_tables(sc),
+        )
 
 
 def _profile_text(sc: Scenario) -> str:
     weights = sc.profile_weights()
     if len(set(weights.values())) <= 1:
-        return "flat over the open hours"
+        return t("flat over the open hours")
     total = sum(weights.values()) or 1.0
     peak = max(weights, key=weights.get)
-    return (
-        f"{'office-default' if sc.demand.hourly_profile in (None, 'office-default') else 'custom'}"
-        f"; busiest hour {peak:02d}:00 ({100 * weights[peak] / total:.0f} % of a day's walk-ins)"
+    kind = (
+        t("office-default") if sc.demand.hourly_profile in (None, "office-default") else t("custom")
+    )
+    return t(
+        "%(kind)s; busiest hour %(hour)s:00 (%(share)s %% of a day's walk-ins)",
+        kind=kind,
+        hour=_hour(peak),
+        share=_percent(weights[peak] / total),
     )
 
 
@@ -378,43 +608,223 @@ def _features(sc: Scenario) -> tuple[list[str], list[str]]:
     if getattr(demand, "patience_minutes", None) is not None:
         back = getattr(demand, "return_after_abandon_share", 0.0)
         on.append(
-            f"walk-ins leave when their wait exceeds their patience "
-            f"({_dist(demand.patience_minutes)}); {100 * back:.0f} % of them come back the "
-            "next working day"
+            t(
+                "walk-ins leave when their wait exceeds their patience (%(dist)s); "
+                "%(share)s %% of them come back the next working day",
+                dist=_dist(demand.patience_minutes),
+                share=_percent(back),
+            )
         )
     else:
-        off.append("no citizen leaves the queue (no patience set: no abandonment)")
+        off.append(t("no citizen leaves the queue (no patience set: no abandonment)"))
     fallback = getattr(demand, "online_fallback_share", 0.0)
     if fallback:
-        on.append(f"{100 * fallback:.0f} % of would-be online filers walk in instead [TAN-THANH]")
+        on.append(
+            t(
+                "%(share)s %% of would-be online filers walk in instead [TAN-THANH]",
+                share=_percent(fallback),
+            )
+        )
     if any(getattr(p, "rework", None) for p in sc.procedures):
-        on.append("incomplete dossiers are sent back and some return with a supplement")
+        on.append(t("incomplete dossiers are sent back and some return with a supplement"))
     else:
-        off.append("every dossier accepted at intake is complete (no rework)")
+        off.append(t("every dossier accepted at intake is complete (no rework)"))
     if any(getattr(p, "linked_steps", None) for p in sc.procedures):
-        on.append("interconnected procedures wait for steps at other agencies")
+        on.append(t("interconnected procedures wait for steps at other agencies"))
     absence = getattr(staff, "absence_share", 0.0)
     if absence:
-        on.append(f"each staff member is absent on {100 * absence:.0f} % of working days")
+        on.append(
+            t(
+                "each staff member is absent on %(share)s %% of working days",
+                share=_percent(absence),
+            )
+        )
     else:
-        off.append("staff are always present while open (no absences)")
+        off.append(t("staff are always present while open (no absences)"))
     if getattr(staff, "learning_curve", None) is not None:
         lc = staff.learning_curve
         on.append(
-            f"newly assigned staff are slower: times × {lc.initial_factor:g} on day one, "
-            f"falling to × 1 after {lc.working_days} working days [TAN-THANH]"
+            t(
+                "newly assigned staff are slower: times × %(factor)s on day one, falling to "
+                "× 1 after %(days)s working days [TAN-THANH]",
+                factor=_g(lc.initial_factor),
+                days=lc.working_days,
+            )
         )
     if getattr(sc, "backlog", None):
         n = sum(item.count for item in sc.backlog)
-        on.append(f"{n} records handed over from the district level on day one [HCMC-9]")
+        on.append(t("%(n)s records handed over from the district level on day one [HCMC-9]", n=n))
     if getattr(sc, "disruptions", None):
         on.append(
-            "outages: " + ", ".join(d.name for d in sc.disruptions) + " [TAN-THANH] [LAM-DONG]"
+            t(
+                "outages: %(names)s [TAN-THANH] [LAM-DONG]",
+                names=", ".join(d.name for d in sc.disruptions),
+            )
         )
     else:
-        off.append("no equipment, network or power outage")
-    off.append("weekends and holidays are not simulated: working days run back to back")
+        off.append(t("no equipment, network or power outage"))
+    off.append(t("weekends and holidays are not simulated: working days run back to back"))
     return on, off
+
+
+def _model(
+    sc: Scenario,
+    *,
+    purpose: str,
+    experimentation: Sequence[tuple[str, str]],
+    versions: Mapping[str, str],
+    reproduce: str,
+) -> dict[str, Any]:
+    staff = ", ".join(f"{d.name} {d.count}" for d in sc.staff.desks)
+    slice_minutes = getattr(sc.staff, "back_office_slice_minutes", 15)
+    back_office = (
+        t("%(n)s dedicated back-office staff", n=sc.staff.back_office)
+        if sc.staff.back_office
+        else t(
+            "desk staff when no walk-in waits, in slices of %(minutes)s minutes",
+            minutes=_g(slice_minutes),
+        )
+    )
+    targets = "; ".join(f"{tg.kpi} {_op(tg.op)} {_num(tg.threshold)}" for tg in sc.targets) or t(
+        "none"
+    )
+    on, off = _features(sc)
+    version_text = ", ".join(
+        f"{k} {v}" for k, v in versions.items() if k not in ("platform", "cpus")
+    )
+    return {
+        "objectives": [
+            (t("Purpose"), purpose),
+            (
+                t("Outputs"),
+                t(
+                    "walk-in wait (mean and percentiles), handle time at the desk, time in "
+                    "center, on-time share, records filed/completed/rejected/in progress/"
+                    "abandoned, staff utilization, records per staff-year, queue length; each "
+                    "as a mean over replications with a 95 % confidence interval"
+                ),
+            ),
+            (
+                t("Experimentation aims"),
+                t(
+                    "a verdict for each target: %(targets)s. A target passes when the whole "
+                    "interval meets it, fails when the whole interval misses it, and is "
+                    "inconclusive otherwise",
+                    targets=targets,
+                ),
+            ),
+        ],
+        "logic": [
+            (
+                t("Overview"),
+                t(
+                    "citizens file records by three channels (walk-in, online, postal) → "
+                    "walk-ins queue at a desk group covering the procedure's field → intake at "
+                    "the desk (the handle time) → records needing processing join the "
+                    "back-office queue → the result is returned; rejected records end at intake"
+                ),
+            ),
+            (t("Entities"), t("records (one filing of one procedure) and walk-in citizens")),
+            (
+                t("Activities"),
+                t(
+                    "intake at the desk (intake_minutes), back-office processing "
+                    "(processing_minutes), postal intake by the postal agents"
+                ),
+            ),
+            (
+                t("Resources"),
+                t(
+                    "desk groups: %(staff)s; back office: %(back)s; postal agents: %(postal)s",
+                    staff=staff,
+                    back=back_office,
+                    postal=sc.staff.postal_agents,
+                ),
+            ),
+            (
+                t("Queues"),
+                t(
+                    "walk-ins: priority citizens first, then first come first served, "
+                    "non-preemptive, at the desk group with the shortest expected wait; back "
+                    "office: earliest deadline first, worked only while open"
+                ),
+            ),
+            (
+                t("Entry and exit"),
+                t(
+                    "walk-in and postal records arrive while open following the hourly "
+                    "profile (non-homogeneous Poisson process), online records around the "
+                    "clock; citizens queued at closing are still served; a record leaves at "
+                    "its result or its rejection"
+                ),
+            ),
+            (
+                t("Switched on in this scenario"),
+                "; ".join(on)
+                or t(
+                    "none of the optional mechanisms (abandonment, rework, absences, outages, "
+                    "handed-over backlog)"
+                ),
+            ),
+            (t("Simplifications"), "; ".join(off)),
+        ],
+        "sources": _sources(sc),
+        "data": [
+            (
+                t("Input parameters"),
+                t(
+                    "the tables of the Scenario section; times in minutes, deadlines in "
+                    "working days"
+                ),
+            ),
+            (
+                t("Assumptions"),
+                t(
+                    "values that no source label above reports are the scenario author's "
+                    "assumptions (the scenario file's comments say which)"
+                ),
+            ),
+            (
+                t("Pre-processing"),
+                t(
+                    "none: the scenario is validated and used as written, and stored resolved "
+                    "(after extends:) as scenario.yaml"
+                ),
+            ),
+        ],
+        "experimentation": list(experimentation),
+        "implementation": [
+            (t("Software"), version_text),
+            (
+                t("Random sampling"),
+                t(
+                    "NumPy PCG64 generators, one per source of randomness (arrivals per "
+                    "channel, procedure mix, each procedure's times, ...), spawned from "
+                    "SeedSequence(seed, (replication, crc32(source name))): a replication is a "
+                    "pure function of (scenario, seed, replication), and changing staff never "
+                    "shifts the citizens (common random numbers)"
+                ),
+            ),
+            (
+                t("Model execution"),
+                t(
+                    "SimPy discrete-event simulation (process interaction); replications may "
+                    "run in parallel processes without changing any number; percentiles from a "
+                    "log histogram with relative error below 0.25 %"
+                ),
+            ),
+            (
+                t("System"),
+                t(
+                    "%(platform)s, %(cpus)s CPUs",
+                    platform=versions.get("platform", "?"),
+                    cpus=versions.get("cpus", "?"),
+                ),
+            ),
+        ],
+        "version": versions.get("pasc", "?"),
+        "reproduce": reproduce,
+    }
 
 
 def model_description(
@@ -424,198 +834,78 @@ def model_description(
     experimentation: Sequence[tuple[str, str]],
     versions: Mapping[str, str],
     reproduce: str,
+    lang: str | None = None,
 ) -> str:
     """The STRESS-DES sections: objectives, logic, data, experimentation, implementation,
     code access. ``experimentation`` lists (item, text) pairs specific to the kind of study."""
-    staff = ", ".join(f"{d.name} {d.count}" for d in sc.staff.desks)
-    slice_minutes = getattr(sc.staff, "back_office_slice_minutes", 15)
-    back_office = (
-        f"{sc.staff.back_office} dedicated back-office staff"
-        if sc.staff.back_office
-        else f"desk staff when no walk-in waits, in slices of {slice_minutes:g} minutes"
-    )
-    targets = "; ".join(f"{t.kpi} {_op(t.op)} {_num(t.threshold)}" for t in sc.targets) or "none"
-    on, off = _features(sc)
-
-    def dl(items: Sequence[tuple[str, str]]) -> str:
-        return (
-            "<dl class='stress'>"
-            + "".join(
-                f"<dt>{_e(k)}</dt><dd>{v if isinstance(v, _Raw) else _e(v)}</dd>" for k, v in items
-            )
-            + "</dl>"
+    with in_language(lang or _tr().lang):
+        return _fragment(
+            '{% from "report/_model.html" import model %}{{ model(m) }}',
+            m=_model(
+                sc,
+                purpose=purpose,
+                experimentation=experimentation,
+                versions=versions,
+                reproduce=reproduce,
+            ),
         )
-
-    version_text = ", ".join(
-        f"{k} {v}" for k, v in versions.items() if k not in ("platform", "cpus")
-    )
-    parts = [
-        "<h2>Model description (STRESS-DES)</h2>",
-        "<p class='small'>Organised like the STRESS-DES reporting checklist for discrete-event "
-        "simulation (Monks et al., 2019).</p>",
-        "<h3>1. Objectives</h3>",
-        dl(
-            [
-                ("Purpose", purpose),
-                (
-                    "Outputs",
-                    "walk-in wait (mean and percentiles), handle time at the desk, "
-                    "time in center, on-time share, records filed/completed/rejected/in progress/"
-                    "abandoned, staff utilization, records per staff-year, queue length; each "
-                    "as a mean over replications with a 95 % confidence interval",
-                ),
-                (
-                    "Experimentation aims",
-                    f"a verdict for each target: {targets}. A target "
-                    "passes when the whole interval meets it, fails when the whole interval "
-                    "misses it, and is inconclusive otherwise",
-                ),
-            ]
-        ),
-        "<h3>2. Logic</h3>",
-        dl(
-            [
-                (
-                    "Overview",
-                    "citizens file records by three channels (walk-in, online, "
-                    "postal) → walk-ins queue at a desk group covering the procedure's field → "
-                    "intake at the desk (the handle time) → records needing processing join the "
-                    "back-office queue → the result is returned; rejected records end at intake",
-                ),
-                ("Entities", "records (one filing of one procedure) and walk-in citizens"),
-                (
-                    "Activities",
-                    "intake at the desk (intake_minutes), back-office processing "
-                    "(processing_minutes), postal intake by the postal agents",
-                ),
-                (
-                    "Resources",
-                    f"desk groups: {staff}; back office: {back_office}; postal "
-                    f"agents: {sc.staff.postal_agents}",
-                ),
-                (
-                    "Queues",
-                    "walk-ins: priority citizens first, then first come first served, "
-                    "non-preemptive, at the desk group with the shortest expected wait; back "
-                    "office: earliest deadline first, worked only while open",
-                ),
-                (
-                    "Entry and exit",
-                    "walk-in and postal records arrive while open following "
-                    "the hourly profile (non-homogeneous Poisson process), online records around "
-                    "the clock; citizens queued at closing are still served; a record leaves at "
-                    "its result or its rejection",
-                ),
-                (
-                    "Switched on in this scenario",
-                    "; ".join(on)
-                    or "none of the optional "
-                    "mechanisms (abandonment, rework, absences, outages, handed-over backlog)",
-                ),
-                ("Simplifications", "; ".join(off)),
-            ]
-        ),
-        "<h3>3. Data</h3>",
-        _sources(sc),
-        dl(
-            [
-                (
-                    "Input parameters",
-                    "the tables of the Scenario section; times in minutes, "
-                    "deadlines in working days",
-                ),
-                (
-                    "Assumptions",
-                    "values that no source label above reports are the scenario "
-                    "author's assumptions (the scenario file's comments say which)",
-                ),
-                (
-                    "Pre-processing",
-                    "none: the scenario is validated and used as written, "
-                    "and stored resolved (after extends:) as scenario.yaml",
-                ),
-            ]
-        ),
-        "<h3>4. Experimentation</h3>",
-        dl(experimentation),
-        "<h3>5. Implementation</h3>",
-        dl(
-            [
-                ("Software", version_text),
-                (
-                    "Random sampling",
-                    "NumPy PCG64 generators, one per source of randomness "
-                    "(arrivals per channel, procedure mix, each procedure's times, ...), spawned "
-                    "from SeedSequence(seed, (replication, crc32(source name))): a replication is "
-                    "a pure function of (scenario, seed, replication), and changing staff never "
-                    "shifts the citizens (common random numbers)",
-                ),
-                (
-                    "Model execution",
-                    "SimPy discrete-event simulation (process interaction); "
-                    "replications may run in parallel processes without changing any number; "
-                    "percentiles from a log histogram with relative error below 0.25 %",
-                ),
-                ("System", f"{versions.get('platform', '?')}, {versions.get('cpus', '?')} CPUs"),
-            ]
-        ),
-        "<h3>6. Code access</h3>",
-        f"<p>pasc {_e(versions.get('pasc', '?'))}. To repeat: <code>{_e(reproduce)}</code>. "
-        "To redraw this report from its folder: <code>pasc report FOLDER</code>.</p>",
-    ]
-    return "".join(parts)
 
 
 # -- run reports --------------------------------------------------------------------------
 
 
-def _header(title: str, subtitle: str, meta: Mapping[str, Any]) -> str:
+def _header(title: str, subtitle: str, meta: Mapping[str, Any]) -> dict[str, str]:
     created = meta.get("created") or datetime.now().isoformat(timespec="seconds")
     version_text = meta.get("versions", {}).get("pasc") or meta.get("pasc_version", "?")
-    return (
-        f"<h1>{_e(title)}</h1><p class='meta'>{_e(subtitle)} · created {_e(created)} · "
-        f"pasc {_e(version_text)}</p>"
-    )
+    return {"title": title, "subtitle": subtitle, "created": created, "version": version_text}
 
 
-def _targets_table(targets: pd.DataFrame) -> str:
+def _targets_table(targets: pd.DataFrame) -> dict[str, Any]:
     rows = [
         (
-            "keeps up (backlog growth per day)" if r.kpi == "keeps_up" else r.kpi,
+            t("keeps up (backlog growth per day)") if r.kpi == "keeps_up" else r.kpi,
             f"{_op(r.op)} {_kpi_num(r.kpi, r.threshold)}",
             _kpi_num(r.kpi, r.mean),
             _kpi_interval(r.kpi, r.ci_low, r.ci_high),
-            _Raw(_badge(r.verdict)),
+            _badge(r.verdict),
         )
         for r in targets.itertuples()
     ]
-    return _table(("kpi", "target", "mean", "95 % interval", "verdict"), rows, numeric=(1, 2, 3))
+    header = (t("kpi"), t("target"), t("mean"), t("95 % interval"), t("verdict"))
+    return {"header": header, "rows": rows}
 
 
-def _verdict_banner(targets: pd.DataFrame) -> str:
+def _verdict_banner(targets: pd.DataFrame) -> dict[str, str]:
     if targets.empty:
-        return "<div class='banner inconclusive'>The scenario declares no targets.</div>"
+        return {
+            "verdict": "inconclusive",
+            "word": "",
+            "detail": "",
+            "text": t("The scenario declares no targets."),
+        }
     overall = overall_verdict(list(targets["verdict"]))
     counts = targets["verdict"].value_counts()
-    detail = ", ".join(f"{counts.get(v, 0)} {v}" for v in ("pass", "fail", "inconclusive"))
-    text = {
-        "pass": "Every target is met: each confidence interval lies on the right side.",
-        "fail": "At least one target is missed: its whole confidence interval is on the "
-        "wrong side.",
-        "inconclusive": "No target fails, but at least one interval straddles its threshold: "
-        "run more replications before deciding.",
-    }[overall]
-    return (
-        f"<div class='banner {overall}'>{_badge(overall)} {_e(text)} "
-        f"<span class='small'>({_e(detail)})</span></div>"
+    detail = ", ".join(
+        f"{counts.get(v, 0)} {verdict_word(v)}" for v in ("pass", "fail", "inconclusive")
     )
+    text = {
+        "pass": N_("Every target is met: each confidence interval lies on the right side."),
+        "fail": N_(
+            "At least one target is missed: its whole confidence interval is on the wrong side."
+        ),
+        "inconclusive": N_(
+            "No target fails, but at least one interval straddles its threshold: run more "
+            "replications before deciding."
+        ),
+    }[overall]
+    return {"verdict": overall, "word": verdict_word(overall), "text": t(text), "detail": detail}
 
 
-def _kpi_table(summary: pd.DataFrame) -> str:
+def _kpi_table(summary: pd.DataFrame) -> dict[str, Any]:
     rows = [
         (
             r.kpi,
-            kpi_description(r.kpi),
+            _meaning(r.kpi),
             _kpi_num(r.kpi, r.mean),
             _kpi_interval(r.kpi, r.ci_low, r.ci_high),
             _num(r.sd, kpi_digits(r.kpi)),
@@ -623,9 +913,8 @@ def _kpi_table(summary: pd.DataFrame) -> str:
         )
         for r in summary.itertuples()
     ]
-    return _table(
-        ("kpi", "meaning", "mean", "95 % interval", "sd", "n"), rows, numeric=(2, 3, 4, 5)
-    )
+    header = (t("kpi"), t("meaning"), t("mean"), t("95 % interval"), t("sd"), t("n"))
+    return {"header": header, "rows": rows}
 
 
 #: Environment variable: processes drawing a run's pictures (1: in this process).
@@ -752,10 +1041,15 @@ class PictureDrawers:
         return {name: drawn[name] for name in names}
 
     def write_run_report(
-        self, result: RunResult, folder: Path, meta: Mapping[str, Any] | None = None
+        self,
+        result: RunResult,
+        folder: Path,
+        meta: Mapping[str, Any] | None = None,
+        *,
+        lang: str | None = None,
     ) -> Path:
         """:func:`write_run_report` with the pictures of these drawers."""
-        return write_run_report(result, folder, meta, images=self.images(result))
+        return write_run_report(result, folder, meta, images=self.images(result), lang=lang)
 
 
 def run_images(result: RunResult, *, processes: int | None = None) -> dict[str, bytes]:
@@ -772,91 +1066,135 @@ def run_report_html(
     *,
     images: Mapping[str, bytes] | None = None,
     meta: Mapping[str, Any] | None = None,
+    lang: str | None = None,
 ) -> str:
     """The HTML report of a run: verdicts, KPIs, pictures, scenario, STRESS-DES description.
 
     ``images`` (name -> PNG bytes) default to :func:`run_images`; ``meta`` may
     carry ``created`` and ``versions`` (as stored in ``run.json``), else the
-    current ones are used.
+    current ones are used; ``lang`` (``en``, ``vi``) defaults to ``meta``'s
+    ``report_lang``, else English.
     """
     meta = dict(meta or {})
+    lang = report_language(lang, meta)
     versions = meta.get("versions") or software_versions()
-    sc = result.scenario
     images = run_images(result) if images is None else images
+    with in_language(lang):
+        context = _run_context(result, images, meta, versions)
+    return _render("report/run.html", lang, **context)
+
+
+def _run_context(
+    result: RunResult,
+    images: Mapping[str, bytes],
+    meta: Mapping[str, Any],
+    versions: Mapping[str, str],
+) -> dict[str, Any]:
+    sc = result.scenario
     targets = result.targets()
     keeps = result.keeps_up()
     note = result.horizon_note()
     pictures = [
-        _img(images[name], title, CAPTIONS[name])
+        _picture(images[name], t(FIGURE_TITLES.get(name, title)), t(CAPTIONS[name]))
         for name, title in RUN_FIGURES.items()
         if name in images
     ]
-    if not pictures:
-        pictures = ["<p>No pictures: the run kept no per-record table (--no-records).</p>"]
     experimentation = [
         (
-            "Initialisation",
-            f"the center starts empty and idle; {sc.horizon.warmup_days} "
-            "warm-up working days are simulated first and not measured",
+            t("Initialisation"),
+            t(
+                "the center starts empty and idle; %(warmup)s warm-up working days are "
+                "simulated first and not measured",
+                warmup=sc.horizon.warmup_days,
+            ),
         ),
         (
-            "Run length",
-            f"{sc.horizon.days} measured working days per replication "
-            f"({sc.calendar.open_minutes_per_day} open minutes a day)",
+            t("Run length"),
+            t(
+                "%(days)s measured working days per replication (%(minutes)s open minutes a day)",
+                days=sc.horizon.days,
+                minutes=sc.calendar.open_minutes_per_day,
+            ),
         ),
         (
-            "Estimation",
-            f"{result.replications} independent replications; each KPI's mean "
-            "with a 95 % Student-t confidence interval across replications",
+            t("Estimation"),
+            t(
+                "%(n)s independent replications; each KPI's mean with a 95 %% Student-t "
+                "confidence interval across replications",
+                n=result.replications,
+            ),
         ),
         (
-            "Seeds",
-            f"seed {result.seed}; replication i uses replication index i "
-            f"(0 … {result.replications - 1})",
+            t("Seeds"),
+            t(
+                "seed %(seed)s; replication i uses replication index i (0 … %(last)s)",
+                seed=result.seed,
+                last=result.replications - 1,
+            ),
         ),
     ]
-    body = [
-        _header(
-            f"Run report: {sc.name}",
-            f"{result.replications} replications × {sc.horizon.days} working days "
-            f"(+{sc.horizon.warmup_days} warm-up), seed {result.seed}",
+    return {
+        "title": t("pasc run report: %(name)s", name=sc.name),
+        "head": _header(
+            t("Run report: %(name)s", name=sc.name),
+            t(
+                "%(n)s replications × %(days)s working days (+%(warmup)s warm-up), seed %(seed)s",
+                n=result.replications,
+                days=sc.horizon.days,
+                warmup=sc.horizon.warmup_days,
+                seed=result.seed,
+            ),
             meta,
         ),
-        "<h2>Targets</h2>",
-        _verdict_banner(targets),
-        _targets_table(pd.concat([targets, pd.DataFrame([keeps.target_row()])], ignore_index=True)),
-        f"<p class='small'><b>Keeps up: {_e(keeps.verdict)}</b> ({_e(keeps.reason())}). "
-        "Fails when a staff pool's work reaches its capacity, or when the records in "
-        "progress at each day's close grow by more than one day's filings a year; the "
-        "slope is fitted after the settling time.</p>",
-        f"<p class='small'><b>Note</b>: {_e(note)}.</p>" if note else "",
-        "<h2>KPIs</h2>",
-        "<p class='small'>Mean over replications and 95 % confidence interval of the mean; "
-        "sd is the spread between replications, n the replications where the KPI is "
-        "defined.</p>",
-        _kpi_table(result.summary()),
-        "<h2>Pictures</h2>",
-        *pictures,
-        scenario_section(sc),
-        model_description(
+        "verdict_banner": _verdict_banner(targets),
+        "targets": _targets_table(
+            pd.concat([targets, pd.DataFrame([keeps.target_row()])], ignore_index=True)
+        ),
+        "keeps": {"verdict": verdict_word(keeps.verdict), "reason": keeps.reason()},
+        "horizon_note": note,
+        "kpis": _kpi_table(result.summary()),
+        "pictures": pictures,
+        "scenario_tables": _scenario_tables(sc),
+        "description": _model(
             sc,
-            purpose=f"judge whether the service center {sc.name} ({sc.commune.class_}) meets "
-            f"its service targets with {sc.staff.total} center staff, and at what productivity",
+            purpose=t(
+                "judge whether the service center %(name)s (%(cls)s) meets its service targets "
+                "with %(staff)s center staff, and at what productivity",
+                name=sc.name,
+                cls=_class_name(sc.commune.class_),
+                staff=sc.staff.total,
+            ),
             experimentation=experimentation,
             versions=versions,
             reproduce=f"pasc run scenario.yaml -r {result.replications} --seed {result.seed}",
         ),
-    ]
-    return _page(f"pasc run report: {sc.name}", body)
+    }
 
 
-def _save_report(folder: Path, images: Mapping[str, bytes], html: str) -> Path:
+def _record_language(folder: Path, lang: str) -> None:
+    """Keep the report's language in the folder's ``environment.json`` (``report_lang``),
+    so that ``pasc report FOLDER`` draws it again in the same language."""
+    path = folder / ENVIRONMENT_FILE
+    try:
+        environment = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        environment = {}
+    if not isinstance(environment, dict) or environment.get(LANGUAGE_KEY) == lang:
+        return
+    environment[LANGUAGE_KEY] = lang
+    write_file_atomically(path, json.dumps(environment, indent=2), durable=False)
+
+
+def _save_report(
+    folder: Path, images: Mapping[str, bytes], html: str, lang: str = DEFAULT_LANGUAGE
+) -> Path:
     """Write each picture as ``<name>.png`` and the report as ``report.html`` in
-    ``folder`` (each file atomically); return the report's path."""
+    ``folder`` (each file atomically), record its language; return the report's path."""
     for name, png in images.items():
         write_file_atomically(folder / f"{name}.png", png, durable=False)
     path = folder / REPORT_FILE
     write_file_atomically(path, html, durable=False)
+    _record_language(folder, lang)
     return path
 
 
@@ -866,12 +1204,16 @@ def write_run_report(
     meta: Mapping[str, Any] | None = None,
     *,
     images: Mapping[str, bytes] | None = None,
+    lang: str | None = None,
 ) -> Path:
     """Save the run's pictures as ``<name>.png`` and ``report.html`` in ``folder``
-    (``images``: the PNGs already drawn, by default :func:`run_images`)."""
+    (``images``: the PNGs already drawn, by default :func:`run_images`; ``lang``:
+    the report's language, by default the one ``meta`` records, else English)."""
     folder = Path(folder)
+    lang = report_language(lang, meta)
     images = run_images(result) if images is None else images
-    return _save_report(folder, images, run_report_html(result, images=images, meta=meta))
+    html = run_report_html(result, images=images, meta=meta, lang=lang)
+    return _save_report(folder, images, html, lang)
 
 
 # -- sizing reports -----------------------------------------------------------------------
@@ -882,37 +1224,67 @@ def sizing_report_html(
     *,
     images: Mapping[str, bytes] | None = None,
     meta: Mapping[str, Any] | None = None,
+    lang: str | None = None,
 ) -> str:
     """The HTML report of ``pasc size``: the answer, the staffing curve (table and picture),
     the scenario and the STRESS-DES description."""
     from simulator import plots
 
     meta = dict(meta or {})
+    lang = report_language(lang, meta)
     versions = meta.get("versions") or software_versions()
-    sc = result.scenario
     if images is None:
         images = {"staffing-curve": figure_png(plots.staffing_curve(result))}
+    with in_language(lang):
+        context = _sizing_context(result, images, meta, versions)
+    return _render("report/size.html", lang, **context)
+
+
+def _sizing_context(
+    result: SizingResult,
+    images: Mapping[str, bytes],
+    meta: Mapping[str, Any],
+    versions: Mapping[str, str],
+) -> dict[str, Any]:
+    from simulator.results.verdicts import growth_tolerance
+
+    sc = result.scenario
     seed = getattr(result, "seed", None) or meta.get("seed") or sc.seed
     if result.answer is None:
-        banner = (
-            f"<div class='banner fail'>{_badge('fail')} No answer: {_e(result.explanation)}</div>"
-        )
+        banner = {
+            "verdict": "fail",
+            "word": verdict_word("fail"),
+            "text": t("No answer: %(why)s", why=result.explanation),
+            "detail": "",
+        }
     else:
-        banner = f"<div class='banner pass'>{_badge('pass')} {_e(result.explanation)}</div>"
+        banner = {
+            "verdict": "pass",
+            "word": verdict_word("pass"),
+            "text": result.explanation,
+            "detail": "",
+        }
 
     def sized(c) -> int:  # staff on the sized desk groups; the others stay fixed
         return sum(c.staff[d] for d in result.desks)
 
     curve = sorted(result.curve, key=lambda c: (sized(c), tuple(c.staff.values())))
-    from simulator.results.verdicts import growth_tolerance
-
     # A size folder written before the steady-state sizing has no horizon, no
     # keeps-up row and no pool loads: its report says what that sizing did.
     steady = result.horizon_days is not None
     header = (
-        ["staff: " + " / ".join(result.desks), "total", "reps", "work / staff"]
-        + [f"{t.kpi} {_op(t.op)} {_kpi_num(t.kpi, t.threshold)}" for t in sc.targets]
-        + ([f"keeps up: backlog growth/day ≤ {_num(growth_tolerance(sc))}"] if steady else [])
+        [
+            t("staff: %(desks)s", desks=" / ".join(result.desks)),
+            t("total"),
+            t("reps"),
+            t("work / staff"),
+        ]
+        + [f"{tg.kpi} {_op(tg.op)} {_kpi_num(tg.kpi, tg.threshold)}" for tg in sc.targets]
+        + (
+            [t("keeps up: backlog growth/day ≤ %(tol)s", tol=_num(growth_tolerance(sc)))]
+            if steady
+            else []
+        )
     )
     rows = []
     for c in curve:
@@ -931,13 +1303,18 @@ def sizing_report_html(
         for r in c.targets.itertuples():
             text = f"{_kpi_num(r.kpi, r.mean)} ({_kpi_interval(r.kpi, r.ci_low, r.ci_high)}) "
             if c.over_capacity and r.kpi == "keeps_up":
-                text = "over capacity, not simulated "
-            cells.append(_Raw(text + _badge(r.verdict)))
+                text = t("over capacity, not simulated") + " "
+            cells.append(Verdict(r.verdict, text))
         cells += ["–"] * (len(header) - len(cells))
         rows.append(cells[: len(header)])
-    bounds = _table(
-        ("pool", "lower bound (fewest below capacity)", "analytic estimate (Erlang C)", "answer"),
-        [
+    bounds = {
+        "header": (
+            t("pool"),
+            t("lower bound (fewest below capacity)"),
+            t("analytic estimate (Erlang C)"),
+            t("answer"),
+        ),
+        "rows": [
             (
                 d,
                 result.lower_bound.get(d, "–"),
@@ -946,94 +1323,127 @@ def sizing_report_html(
             )
             for d in result.desks
         ],
-        numeric=(1, 2, 3),
-    )
+    }
     reps = sorted({c.replications for c in result.curve if c.replications})
     warmup = result.warmup_days if result.warmup_days is not None else sc.horizon.warmup_days
     days = result.horizon_days if result.horizon_days is not None else sc.horizon.days
     rule = (
-        " (the steady-state rule: max(60, 4 × settling time), never less than the "
-        "scenario's own horizon)"
+        t(
+            " (the steady-state rule: max(60, 4 × settling time), never less than the "
+            "scenario's own horizon)"
+        )
         if steady
-        else " (the scenario's own horizon: this folder predates the steady-state sizing)"
+        else t(" (the scenario's own horizon: this folder predates the steady-state sizing)")
     )
     experimentation = [
         (
-            "Initialisation",
-            f"each candidate starts empty; {warmup} warm-up working days"
-            f"{' (at least the settling time)' if steady else ''} are not measured",
-        ),
-        ("Run length", f"{days} measured working days per replication{rule}"),
-        (
-            "Estimation",
-            f"{', '.join(map(str, reps))} replications per candidate (more when a "
-            "verdict is inconclusive); 95 % Student-t intervals; a candidate passes when every "
-            + (
-                "target passes and it keeps up; a staffing with a pool over capacity is "
-                "rejected without simulating"
-                if steady
-                else "target passes"
+            t("Initialisation"),
+            t(
+                "each candidate starts empty; %(warmup)s warm-up working days%(settling)s are "
+                "not measured",
+                warmup=warmup,
+                settling=t(" (at least the settling time)") if steady else "",
             ),
         ),
         (
-            "Search",
-            "from the offered-load lower bound, check that the targets are reachable "
-            "at the staff limit, add one staff member where it reduces the shortfall most, then "
-            "trim any staff member the targets do not need",
+            t("Run length"),
+            t("%(days)s measured working days per replication", days=days) + rule,
         ),
         (
-            "Seeds",
-            f"seed {seed} for every candidate (common random numbers: every candidate "
-            "sees the same citizens)",
+            t("Estimation"),
+            t(
+                "%(reps)s replications per candidate (more when a verdict is inconclusive); "
+                "95 %% Student-t intervals; a candidate passes when every target passes and "
+                "it keeps up; a staffing with a pool over capacity is rejected without "
+                "simulating",
+                reps=", ".join(map(str, reps)),
+            )
+            if steady
+            else t(
+                "%(reps)s replications per candidate (more when a verdict is inconclusive); "
+                "95 %% Student-t intervals; a candidate passes when every target passes",
+                reps=", ".join(map(str, reps)),
+            ),
+        ),
+        (
+            t("Search"),
+            t(
+                "from the offered-load lower bound, check that the targets are reachable at the "
+                "staff limit, add one staff member where it reduces the shortfall most, then "
+                "trim any staff member the targets do not need"
+            ),
+        ),
+        (
+            t("Seeds"),
+            t(
+                "seed %(seed)s for every candidate (common random numbers: every candidate "
+                "sees the same citizens)",
+                seed=seed,
+            ),
         ),
     ]
-    body = [
-        _header(
-            f"Sizing report: {sc.name}",
-            f"sizing {', '.join(result.desks)} against {len(sc.targets)} targets",
+    return {
+        "title": t("pasc sizing report: %(name)s", name=sc.name),
+        "head": _header(
+            t("Sizing report: %(name)s", name=sc.name),
+            t(
+                "sizing %(desks)s against %(n)s targets",
+                desks=", ".join(result.desks),
+                n=len(sc.targets),
+            ),
             meta,
         ),
-        "<h2>Answer</h2>",
-        banner,
-        bounds,
-        _steady_state_text(sc, warmup, days) if steady else "",
-        "<h2>Staffing curve</h2>",
-        "<p class='small'>Each simulated candidate: target KPI mean (95 % interval) and "
-        "verdict; → marks the answer.</p>",
-        _table(header, rows, numeric=(1, 2)),
-        *(_img(png, "Staffing curve", CAPTIONS["staffing-curve"]) for name, png in images.items()),
-        scenario_section(sc),
-        model_description(
+        "answer_banner": banner,
+        "bounds": bounds,
+        "steady": _steady_state_text(sc, warmup, days) if steady else None,
+        "curve": {"header": header, "rows": rows},
+        "pictures": [
+            _picture(png, t(FIGURE_TITLES["staffing-curve"]), t(CAPTIONS["staffing-curve"]))
+            for png in images.values()
+        ],
+        "scenario_tables": _scenario_tables(sc),
+        "description": _model(
             sc,
-            purpose=f"find the smallest staffing of {', '.join(result.desks)} at {sc.name} "
-            "that meets every service target",
+            purpose=t(
+                "find the smallest staffing of %(desks)s at %(name)s that meets every service "
+                "target",
+                desks=", ".join(result.desks),
+                name=sc.name,
+            ),
             experimentation=experimentation,
             versions=versions,
             reproduce=f"pasc size scenario.yaml --seed {seed}",
         ),
-    ]
-    return _page(f"pasc sizing report: {sc.name}", body)
+    }
 
 
-def _steady_state_text(sc: Scenario, warmup: int, days: int) -> str:
+def _steady_state_text(sc: Scenario, warmup: int, days: int) -> dict[str, str]:
     """How the sizing judged each staffing: the horizon rule and the keeps-up target."""
     from simulator.results.verdicts import growth_tolerance
     from simulator.workload import settling_days
 
-    s = settling_days(sc)
-    return (
-        "<p class='small'><b>Steady state.</b> A staffing is only right if it holds over a "
-        "year, in every staff pool. Records of this scenario take up to "
-        f"{s} working days to settle (the longest deadline, plus the mean days at other "
-        "agencies or with the citizen, plus one), so every candidate was simulated for "
-        f"{_e(days)} working days after a {_e(warmup)}-day warm-up, whatever the scenario's own "
-        f"horizon ({sc.horizon.days} + {sc.horizon.warmup_days}). <b>Keeps up</b> is a target "
-        "every answer must pass: no pool's work (walk-ins with their return visits, online "
-        "checks, processing, linked-step work, postal intake, over the staff's availability "
-        "after absence and outages) may reach its capacity, and the records in progress at "
-        "each day's close may grow by at most one day's filings a year "
-        f"({_num(growth_tolerance(sc))} a day).</p>"
-    )
+    return {
+        "text": t(
+            "A staffing is only right if it holds over a year, in every staff pool. Records "
+            "of this scenario take up to %(settling)s working days to settle (the longest "
+            "deadline, plus the mean days at other agencies or with the citizen, plus one), so "
+            "every candidate was simulated for %(days)s working days after a %(warmup)s-day "
+            "warm-up, whatever the scenario's own horizon (%(own_days)s + %(own_warmup)s).",
+            settling=settling_days(sc),
+            days=days,
+            warmup=warmup,
+            own_days=sc.horizon.days,
+            own_warmup=sc.horizon.warmup_days,
+        ),
+        "keeps_up": t(
+            "is a target every answer must pass: no pool's work (walk-ins with their return "
+            "visits, online checks, processing, linked-step work, postal intake, over the "
+            "staff's availability after absence and outages) may reach its capacity, and the "
+            "records in progress at each day's close may grow by at most one day's filings a "
+            "year (%(tol)s a day).",
+            tol=_num(growth_tolerance(sc)),
+        ),
+    }
 
 
 def _kpi_num(kpi: str, x: Any) -> str:
@@ -1052,14 +1462,20 @@ def _kpi_interval(kpi: str, low: Any, high: Any) -> str:
 
 
 def write_sizing_report(
-    result: SizingResult, folder: Path, meta: Mapping[str, Any] | None = None
+    result: SizingResult,
+    folder: Path,
+    meta: Mapping[str, Any] | None = None,
+    *,
+    lang: str | None = None,
 ) -> Path:
     """Save ``staffing-curve.png`` and ``report.html`` in ``folder``."""
     from simulator import plots
 
     folder = Path(folder)
+    lang = report_language(lang, meta)
     images = {"staffing-curve": figure_png(plots.staffing_curve(result))}
-    return _save_report(folder, images, sizing_report_html(result, images=images, meta=meta))
+    html = sizing_report_html(result, images=images, meta=meta, lang=lang)
+    return _save_report(folder, images, html, lang)
 
 
 # -- comparison reports -------------------------------------------------------------------
@@ -1070,20 +1486,35 @@ def comparison_report_html(
     *,
     images: Mapping[str, bytes] | None = None,
     meta: Mapping[str, Any] | None = None,
+    lang: str | None = None,
 ) -> str:
     """The HTML report of ``pasc compare``: KPIs side by side, paired differences,
     target verdicts per scenario, the comparison picture and each scenario's sources."""
     from simulator import plots
 
     meta = dict(meta or {})
+    lang = report_language(lang, meta)
     versions = meta.get("versions") or software_versions()
-    labels = comparison.labels
     if images is None:
         images = {"compare": figure_png(plots.compare_kpis(comparison))}
+    with in_language(lang):
+        context = _comparison_context(comparison, images, meta, versions)
+    return _render("report/compare.html", lang, **context)
+
+
+def _comparison_context(
+    comparison: Comparison,
+    images: Mapping[str, bytes],
+    meta: Mapping[str, Any],
+    versions: Mapping[str, str],
+) -> dict[str, Any]:
+    labels = comparison.labels
     wide = comparison.side_by_side()
     diffs = comparison.differences()
-    header = ["kpi"] + [f"{label}: mean (95 % interval)" for label in labels]
-    header += [f"{label} − {labels[0]} (paired)" for label in labels[1:]]
+    header = [t("kpi")] + [t("%(label)s: mean (95 %% interval)", label=label) for label in labels]
+    header += [
+        t("%(label)s − %(first)s (paired)", label=label, first=labels[0]) for label in labels[1:]
+    ]
     rows = []
     for r in wide.to_dict("records"):
         cells: list[Any] = [r["kpi"]]
@@ -1097,11 +1528,14 @@ def comparison_report_html(
             else:
                 x = d.iloc[0]
                 cells.append(
-                    f"{signed_text(x['mean'])} ({signed_text(x['ci_low'])} "
-                    f"to {signed_text(x['ci_high'])})"
+                    t(
+                        "%(mean)s (%(low)s to %(high)s)",
+                        mean=_signed(x["mean"]),
+                        low=_signed(x["ci_low"]),
+                        high=_signed(x["ci_high"]),
+                    )
                 )
         rows.append(cells)
-    targets = comparison.targets()
     target_rows = [
         (
             r.scenario,
@@ -1109,9 +1543,9 @@ def comparison_report_html(
             f"{_op(r.op)} {_num(r.threshold)}",
             _num(r.mean),
             _interval(r.ci_low, r.ci_high),
-            _Raw(_badge(r.verdict)),
+            _badge(r.verdict),
         )
-        for r in targets.itertuples()
+        for r in comparison.targets().itertuples()
     ]
     scenario_rows = [
         (
@@ -1124,115 +1558,401 @@ def comparison_report_html(
     ]
     experimentation = [
         (
-            "Initialisation and run length",
+            t("Initialisation and run length"),
             "; ".join(
-                f"{label}: {r.scenario.horizon.warmup_days} warm-up + "
-                f"{r.scenario.horizon.days} measured working days"
+                t(
+                    "%(label)s: %(warmup)s warm-up + %(days)s measured working days",
+                    label=label,
+                    warmup=r.scenario.horizon.warmup_days,
+                    days=r.scenario.horizon.days,
+                )
                 for label, r in zip(labels, comparison.results, strict=True)
             ),
         ),
         (
-            "Estimation",
-            f"{comparison.replications} replications per scenario; 95 % "
-            "Student-t intervals; differences from the per-replication differences (paired)",
+            t("Estimation"),
+            t(
+                "%(n)s replications per scenario; 95 %% Student-t intervals; differences from "
+                "the per-replication differences (paired)",
+                n=comparison.replications,
+            ),
         ),
         (
-            "Seeds",
-            f"seed {comparison.seed} for every scenario: replication i of each sees "
-            "the same citizens wherever the demand is the same (common random numbers)",
+            t("Seeds"),
+            t(
+                "seed %(seed)s for every scenario: replication i of each sees the same "
+                "citizens wherever the demand is the same (common random numbers)",
+                seed=comparison.seed,
+            ),
         ),
     ]
-    body = [
-        _header(
-            "Comparison report: " + " vs ".join(labels),
-            f"{len(labels)} scenarios, {comparison.replications} replications each, "
-            f"seed {comparison.seed}",
+    return {
+        "title": t("pasc comparison report"),
+        "head": _header(
+            t("Comparison report: %(labels)s", labels=t(" vs ").join(labels)),
+            t(
+                "%(n)s scenarios, %(reps)s replications each, seed %(seed)s",
+                n=len(labels),
+                reps=comparison.replications,
+                seed=comparison.seed,
+            ),
             meta,
         ),
-        "<h2>Scenarios</h2>",
-        _table(("scenario", "description", "sources", "center staff"), scenario_rows, numeric=(3,)),
-        "<h2>KPIs side by side</h2>",
-        "<p class='small'>A paired difference whose interval excludes 0 is a real "
-        "difference, even when the two scenarios' own intervals overlap: both saw the same "
-        "citizens.</p>",
-        _table(header, rows),
-        "<h2>Targets</h2>",
-        _table(("scenario", "kpi", "target", "mean", "95 % interval", "verdict"), target_rows)
-        if target_rows
-        else "<p>No scenario declares targets.</p>",
-        "<h2>Picture</h2>",
-        *(_img(png, "Scenarios compared", CAPTIONS["compare"]) for png in images.values()),
-        "<h2>Data sources</h2>",
-        *(
-            f"<h3>{_e(label)}</h3>{_sources(r.scenario)}"
+        "scenarios": {
+            "header": (t("scenario"), t("description"), t("sources"), t("center staff")),
+            "rows": scenario_rows,
+        },
+        "kpis": {"header": header, "rows": rows},
+        "targets": {
+            "header": (
+                t("scenario"),
+                t("kpi"),
+                t("target"),
+                t("mean"),
+                t("95 % interval"),
+                t("verdict"),
+            ),
+            "rows": target_rows,
+        },
+        "pictures": [
+            _picture(png, t(FIGURE_TITLES["compare"]), t(CAPTIONS["compare"]))
+            for png in images.values()
+        ],
+        "data_sources": [
+            (label, _sources(r.scenario))
             for label, r in zip(labels, comparison.results, strict=True)
-        ),
-        "<h2>Experimentation and implementation</h2>",
-        "<dl class='stress'>"
-        + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in experimentation)
-        + "</dl>",
-        f"<p>Software: {_e(', '.join(f'{k} {v}' for k, v in versions.items()))}.</p>",
-        f"<p>To repeat: <code>pasc compare {_e(' '.join(f'{x}.yaml' for x in labels))} "
-        f"-r {comparison.replications} --seed {comparison.seed}</code> (the scenarios are "
-        "stored in this folder).</p>",
-    ]
-    return _page("pasc comparison report", body)
+        ],
+        "experimentation": experimentation,
+        "software": ", ".join(f"{k} {v}" for k, v in versions.items()),
+        "reproduce": f"pasc compare {' '.join(f'{x}.yaml' for x in labels)} "
+        f"-r {comparison.replications} --seed {comparison.seed}",
+    }
 
 
 def write_comparison_report(
-    comparison: Comparison, folder: Path, meta: Mapping[str, Any] | None = None
+    comparison: Comparison,
+    folder: Path,
+    meta: Mapping[str, Any] | None = None,
+    *,
+    lang: str | None = None,
 ) -> Path:
     """Save ``compare.png`` and ``report.html`` in ``folder``."""
     from simulator import plots
 
     folder = Path(folder)
+    lang = report_language(lang, meta)
     images = {"compare": figure_png(plots.compare_kpis(comparison))}
-    html = comparison_report_html(comparison, images=images, meta=meta)
-    return _save_report(folder, images, html)
+    html = comparison_report_html(comparison, images=images, meta=meta, lang=lang)
+    return _save_report(folder, images, html, lang)
+
+
+# -- sizing by the hour -------------------------------------------------------------------
+
+
+def size_by_hour_images(result: HourlySizing, shifts: ShiftPlans | None = None) -> dict[str, bytes]:
+    """The PNGs of a sizing by the hour, keyed by file stem: ``by-hour-<pool>`` (the
+    requirement against the plain Erlang and the flat answers), ``wait-by-hour`` (the
+    verified wait by hour) and, with ``shifts``, ``roster-<pool>``."""
+    from simulator import plots_by_hour
+    from simulator.sizing_by_hour import WAIT_QUANTILES
+
+    images: dict[str, bytes] = {}
+    flat = (result.flat.answer if result.flat is not None else None) or {}
+    for pool, g in result.groups.items():
+        others = {
+            "flat (pasc size)": {h: flat.get(pool, g.flat_staff) for h in g.schedule},
+            "Erlang C, hour by hour": g.sipp,
+        }
+        coverage = shifts.plans[pool] if shifts is not None and pool in shifts.plans else g.schedule
+        fig = plots_by_hour.requirement_and_coverage(
+            g.schedule,
+            coverage,
+            open_minutes_per_hour=result.open_minutes,
+            others=others,
+            title=f"{pool}: staff required and scheduled, by hour",
+        )
+        images[f"by-hour-{pool}"] = figure_png(fig)
+    measures = {pool: result.verified_measures(pool) for pool in result.groups}
+    measures = {pool: m for pool, m in measures.items() if m}
+    if measures:
+        fig = plots_by_hour.wait_by_hour(
+            measures,
+            result.target_minutes,
+            quantile=WAIT_QUANTILES.get(result.kpi, 0.9),
+            open_minutes_per_hour=result.open_minutes,
+        )
+        images["wait-by-hour"] = figure_png(fig)
+    if shifts is not None:
+        for pool, plan in shifts.plans.items():
+            images[f"roster-{pool}"] = figure_png(plots_by_hour.roster(plan))
+    return images
+
+
+def size_by_hour_report_html(
+    result: HourlySizing,
+    *,
+    shifts: ShiftPlans | None = None,
+    images: Mapping[str, bytes] | None = None,
+    meta: Mapping[str, Any] | None = None,
+    lang: str | None = None,
+) -> str:
+    """The HTML report of ``pasc size --by-hour``: staff by hour (the answer, the plain
+    hour-by-hour Erlang C answer, the flat answer), staff-hours against flat, the hours
+    where Erlang misses, the pictures, the shift plans, the scenario."""
+    meta = dict(meta or {})
+    lang = report_language(lang, meta)
+    images = size_by_hour_images(result, shifts) if images is None else images
+    with in_language(lang):
+        context = _size_by_hour_context(result, shifts, images, meta)
+    return _render("report/size_by_hour.html", lang, **context)
+
+
+def _size_by_hour_context(
+    result: HourlySizing,
+    shifts: ShiftPlans | None,
+    images: Mapping[str, bytes],
+    meta: Mapping[str, Any],
+) -> dict[str, Any]:
+    sc = result.scenario
+    pools = list(result.groups)
+    flat = (result.flat.answer if result.flat is not None else None) or {}
+    header = [t("hour")]
+    for pool in pools:
+        header += [
+            t("%(pool)s: answer", pool=pool),
+            t("%(pool)s: Erlang C", pool=pool),
+            t("%(pool)s: flat", pool=pool),
+        ]
+    rows = []
+    for h in sorted(result.open_minutes):
+        cells: list[Any] = [f"{h:02d}:00"]
+        for pool, g in result.groups.items():
+            cells += [g.schedule.get(h, 0), g.sipp.get(h, 0), flat.get(pool, g.flat_staff)]
+        rows.append(cells)
+    saved = result.flat_staff_hours - result.staff_hours
+    hours_rows = [
+        (t("by the hour (this answer)"), _num(result.staff_hours, 1)),
+        (t("flat (pasc size)"), _num(result.flat_staff_hours, 1)),
+        (t("difference (flat − by the hour)"), _signed(saved)),
+    ]
+    misses = []
+    for pool, g in result.groups.items():
+        missed = g.sipp_misses
+        misses.append(
+            (
+                pool,
+                ", ".join(f"{h:02d}:00" for h in missed) if missed else t("none"),
+                t("%(n)s of %(total)s open hours", n=len(missed), total=len(result.open_minutes)),
+            )
+        )
+    verified_rows = []
+    for pool in pools:
+        for h, m in sorted(result.verified_measures(pool).items()):
+            if not m.measured:
+                continue
+            verified_rows.append(
+                (
+                    pool,
+                    f"{h:02d}:00",
+                    _num(m.value),
+                    _interval(m.ci_low, m.ci_high),
+                    _badge(m.verdict(result.target_minutes)),
+                )
+            )
+    pictures = []
+    for pool in pools:
+        if f"by-hour-{pool}" in images:
+            pictures.append(
+                _picture(
+                    images[f"by-hour-{pool}"],
+                    t("Staff by hour: %(pool)s", pool=pool),
+                    t(CAPTIONS["by-hour"]),
+                )
+            )
+    if "wait-by-hour" in images:
+        pictures.append(
+            _picture(images["wait-by-hour"], t("Wait by hour"), t(CAPTIONS["wait-by-hour"]))
+        )
+    shift_rows = []
+    if shifts is not None:
+        for pool, plan in shifts.plans.items():
+            if f"roster-{pool}" in images:
+                pictures.append(
+                    _picture(
+                        images[f"roster-{pool}"],
+                        t("Roster: %(pool)s", pool=pool),
+                        t(CAPTIONS["roster"]),
+                    )
+                )
+            shift_rows.append(
+                (pool, plan.staff, _num(plan.staff_hours, 1), _num(plan.flat_staff_hours, 1))
+            )
+    verdict = "pass" if result.verified else "fail"
+    banner = {
+        "verdict": verdict,
+        "word": verdict_word(verdict),
+        "text": t(VERIFIED_TEXT[result.verified], rounds=result.rounds),
+        "detail": "",
+    }
+    return {
+        "title": t("pasc sizing-by-hour report: %(name)s", name=sc.name),
+        "head": _header(
+            t("Sizing by the hour: %(name)s", name=sc.name),
+            t(
+                "%(kpi)s ≤ %(target)s min in every open hour; %(n)s replications, seed %(seed)s",
+                kpi=result.kpi,
+                target=_num(result.target_minutes),
+                n=result.replications,
+                seed=result.seed,
+            ),
+            meta,
+        ),
+        "answer_banner": banner,
+        "by_hour": {"header": header, "rows": rows, "numeric": tuple(range(1, len(header)))},
+        "staff_hours": {"header": (t("staffing"), t("staff-hours a day")), "rows": hours_rows},
+        "misses": {
+            "header": (t("desk group"), t("hours where Erlang C misses"), t("how many")),
+            "rows": misses,
+        },
+        "verified": {
+            "header": (t("desk group"), t("hour"), t("mean"), t("95 % interval"), t("verdict")),
+            "rows": verified_rows,
+        },
+        "shifts": {
+            "header": (
+                t("desk group"),
+                t("staff"),
+                t("staff-hours a day"),
+                t("flat staff-hours a day"),
+            ),
+            "rows": shift_rows,
+            "verified": None
+            if shifts is None
+            else verdict_word("pass" if shifts.verified else "fail"),
+        },
+        "notes": list(result.notes),
+        "pictures": pictures,
+        "scenario_tables": _scenario_tables(sc),
+        "reproduce": f"pasc size scenario.yaml --by-hour --seed {result.seed}",
+    }
+
+
+def write_size_by_hour_report(
+    result: HourlySizing,
+    folder: Path,
+    meta: Mapping[str, Any] | None = None,
+    shifts: ShiftPlans | None = None,
+    *,
+    lang: str | None = None,
+) -> Path:
+    """Save ``by-hour-<pool>.png``, ``wait-by-hour.png``, ``roster-<pool>.png`` (with
+    ``shifts``) and ``report.html`` in ``folder``: a ``render`` for
+    :func:`simulator.artifacts.write_size_by_hour_folder` (``functools.partial(
+    write_size_by_hour_report, shifts=plans)``)."""
+    folder = Path(folder)
+    lang = report_language(lang, meta)
+    images = size_by_hour_images(result, shifts)
+    html = size_by_hour_report_html(result, shifts=shifts, images=images, meta=meta, lang=lang)
+    return _save_report(folder, images, html, lang)
 
 
 # -- drawing a folder again ---------------------------------------------------------------
 
 
-def rebuild_report(folder: str | Path) -> Path:
+def recorded_language(folder: str | Path) -> str:
+    """The language ``folder``'s ``report.html`` was written in (English when unrecorded)."""
+    return report_language(None, read_environment(Path(folder)))
+
+
+def rebuild_report(folder: str | Path, lang: str | None = None) -> Path:
     """Draw the pictures and ``report.html`` of a run, sizing or comparison folder again
-    from its files (no simulation is run); return the report's path."""
+    from its files (no simulation is run), in ``lang`` or else the language the folder
+    records; return the report's path."""
     folder = Path(folder)
     kind = folder_kind(folder)
     environment = read_environment(folder)
+    lang = report_language(lang, environment)
     if kind == "run":
         result, meta = load_run_folder(folder)
-        return write_run_report(result, folder, {**meta, **environment})
+        return write_run_report(result, folder, {**meta, **environment}, lang=lang)
     if kind == "size":
         sizing, meta = load_sizing_folder(folder)
-        return write_sizing_report(sizing, folder, {**meta, **environment})
+        return write_sizing_report(sizing, folder, {**meta, **environment}, lang=lang)
     comparison, meta = load_comparison_folder(folder)
-    return write_comparison_report(comparison, folder, {**meta, **environment})
+    return write_comparison_report(comparison, folder, {**meta, **environment}, lang=lang)
+
+
+def report_in_language(folder: str | Path, lang: str) -> Path:
+    """``folder``'s report in ``lang``: ``report.html`` when it is in that language, else
+    ``report.<lang>.html``, drawn once from the folder's files and its PNGs (no picture is
+    drawn again, ``report.html`` and ``environment.json`` are left as they are)."""
+    folder = Path(folder)
+    lang = report_language(lang)
+    if recorded_language(folder) == lang and (folder / REPORT_FILE).is_file():
+        return folder / REPORT_FILE
+    path = folder / f"report.{lang}.html"
+    if path.is_file():
+        return path
+    kind = folder_kind(folder)
+    environment = read_environment(folder)
+
+    def pngs(names: Sequence[str]) -> dict[str, bytes]:
+        return {
+            n: (folder / f"{n}.png").read_bytes() for n in names if (folder / f"{n}.png").is_file()
+        }
+
+    if kind == "run":
+        result, meta = load_run_folder(folder)
+        html = run_report_html(
+            result, images=pngs(list(RUN_FIGURES)), meta={**meta, **environment}, lang=lang
+        )
+    elif kind == "size":
+        sizing, meta = load_sizing_folder(folder)
+        html = sizing_report_html(
+            sizing, images=pngs(["staffing-curve"]), meta={**meta, **environment}, lang=lang
+        )
+    else:
+        comparison, meta = load_comparison_folder(folder)
+        html = comparison_report_html(
+            comparison, images=pngs(["compare"]), meta={**meta, **environment}, lang=lang
+        )
+    write_file_atomically(path, html, durable=False)
+    return path
 
 
 __all__ = [
     "CAPTIONS",
     "DOMAIN_LABELS",
     "ENVIRONMENT_FILE",
+    "LANGUAGE_KEY",
     "REPORT_FILE",
+    "TEMPLATES",
     "ReportError",
+    "PictureDrawers",
     "comparison_report_html",
     "figure_png",
     "folder_kind",
+    "in_language",
     "load_comparison_folder",
     "load_run_folder",
     "load_sizing_folder",
     "model_description",
-    "rebuild_report",
-    "PictureDrawers",
     "picture_processes",
+    "rebuild_report",
+    "recorded_language",
+    "report_in_language",
+    "report_language",
     "run_images",
     "run_metadata",
     "run_report_html",
     "scenario_section",
+    "size_by_hour_images",
+    "size_by_hour_report_html",
     "sizing_report_html",
     "software_versions",
+    "template_environment",
     "write_comparison_report",
     "write_run_report",
+    "write_size_by_hour_report",
     "write_sizing_report",
 ]

@@ -28,6 +28,7 @@ import itertools
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from simulator.backends import (
     Backend,
@@ -60,10 +61,20 @@ _PROCESS_TOKEN = secrets.token_hex(3)
 
 
 def replication_output(
-    scenario: Scenario, seed: int, index: int, keep_records: bool = False
+    scenario: Scenario, seed: int, index: int, keep_records: bool = False, spool: Any = None
 ) -> ReplicationOutput:
-    """Replication ``index`` of ``scenario`` with ``seed``: the function every task calls."""
-    return simulate_replication(scenario, seed, index, keep_records)
+    """Replication ``index`` of ``scenario`` with ``seed``: the function every task calls.
+
+    ``spool``: where the replication's tables go while it runs, instead of into its
+    output (an object with ``open(index) -> sink`` and ``close(index, sink)``, such
+    as :class:`simulator.artifacts.TableSpool`): memory then stays bounded."""
+    if spool is None:
+        return simulate_replication(scenario, seed, index, keep_records)
+    sink = spool.open(index)
+    try:
+        return simulate_replication(scenario, seed, index, True, sink=sink)
+    finally:
+        spool.close(index, sink)
 
 
 @contextmanager
@@ -87,7 +98,7 @@ def open_backend(
 
 
 def iter_jobs(
-    jobs: Sequence[Job], backend: Backend, *, keep_records: bool = False
+    jobs: Sequence[Job], backend: Backend, *, keep_records: bool = False, spool: Any = None
 ) -> Iterator[tuple[int, ReplicationOutput]]:
     """Yield ``(position in jobs, output)`` as each job finishes (in any order)."""
     batch = next(_batches)
@@ -95,7 +106,7 @@ def iter_jobs(
         Task(
             key=f"{scenario.name}-{_PROCESS_TOKEN}b{batch}-{pos:06d}-r{index:05d}",
             fn=replication_output,
-            args=(scenario, seed, index, keep_records),
+            args=(scenario, seed, index, keep_records, spool),
         )
         for pos, (scenario, seed, index) in enumerate(jobs)
     ]
@@ -112,11 +123,12 @@ def run_jobs(
     *,
     keep_records: bool = False,
     progress: ProgressCallback | None = None,
+    spool: Any = None,
 ) -> list[ReplicationOutput]:
     """The outputs of arbitrary (scenario, seed, index) jobs, in job order."""
     jobs = list(jobs)
     done: dict[int, ReplicationOutput] = {}
-    for pos, output in iter_jobs(jobs, backend, keep_records=keep_records):
+    for pos, output in iter_jobs(jobs, backend, keep_records=keep_records, spool=spool):
         done[pos] = output
         if progress is not None:
             progress(len(done), len(jobs))
@@ -153,11 +165,14 @@ def run_replications(
     progress: ProgressCallback | None = None,
     backend: BackendChoice = None,
     scheduler: str | None = None,
+    spool: Any = None,
 ) -> list[ReplicationOutput]:
-    """All replications' outputs, in replication order, whatever the backend."""
+    """All replications' outputs, in replication order, whatever the backend (with
+    ``spool``, the tables go to it as the replications run; see
+    :func:`replication_output`)."""
     jobs = [(scenario, seed, i) for i in range(first, first + replications)]
     with open_backend(backend, workers=workers, scheduler=scheduler) as b:
-        return run_jobs(jobs, b, keep_records=keep_records, progress=progress)
+        return run_jobs(jobs, b, keep_records=keep_records, progress=progress, spool=spool)
 
 
 __all__ = [

@@ -29,6 +29,12 @@ BASE_BYTES = 200 * 2**20
 BLOCK_DAYS = 20
 BYTES_PER_FILING_IN_BLOCK = 120
 
+#: Streamed tables (``pasc run``): what stays in memory whatever the horizon.
+STREAM_CHUNK_ROWS = 65_536  # simulator.model.tables.CHUNK_ROWS
+SAMPLE_ROWS = 200_000  # simulator.artifacts.PICTURE_SAMPLE_ROWS
+HOURLY_ROWS_PER_DAY = 12
+BYTES_PER_HOURLY_ROW = 400
+
 #: Default limits (``--max-memory-gb``, ``--max-hours`` raise them).
 DEFAULT_MAX_MEMORY_GB = 8.0
 DEFAULT_MAX_HOURS = 2.0
@@ -43,6 +49,7 @@ class RunEstimate:
     days: int  # simulated working days per replication, warm-up included
     keep_records: bool
     workers: int = 1
+    streamed: bool = False  # the records table goes to disk in chunks as the run goes
 
     @property
     def records_total(self) -> float:
@@ -54,19 +61,31 @@ class RunEstimate:
         largest block of filings a replication draws at once, per worker."""
         per_day = self.records_per_replication / max(1, self.days)
         block = per_day * BLOCK_DAYS * BYTES_PER_FILING_IN_BLOCK * self.workers
-        kept = self.records_total * BYTES_PER_KEPT_RECORD if self.keep_records else 0.0
+        if not self.keep_records:
+            kept = 0.0
+        elif self.streamed:  # a chunk per worker, the hourly rows, the pictures' sample
+            hourly = self.days * HOURLY_ROWS_PER_DAY * self.replications * BYTES_PER_HOURLY_ROW
+            kept = (STREAM_CHUNK_ROWS * self.workers + SAMPLE_ROWS) * BYTES_PER_KEPT_RECORD
+            kept += hourly
+        else:
+            kept = self.records_total * BYTES_PER_KEPT_RECORD
         return BASE_BYTES + block + kept
 
     @property
     def seconds(self) -> float:
         return self.records_total / RECORDS_PER_SECOND / max(1, self.workers)
 
+    def _records_text(self) -> str:
+        if not self.keep_records:
+            return ""
+        return " with the records table" + (" written as it goes" if self.streamed else "")
+
     def describe(self) -> str:
         """``about 36,000 records (30 x 1,200), 0.3 GB, 1 s on 2 workers``."""
         return (
             f"about {self.records_total:,.0f} records ({self.replications} x "
             f"{self.records_per_replication:,.0f}), {self.memory_bytes / 2**30:.1f} GB of memory"
-            f"{' with the records table' if self.keep_records else ''}, "
+            f"{self._records_text()}, "
             f"{_duration(self.seconds)} on {self.workers} worker{'s' if self.workers > 1 else ''}"
         )
 
@@ -80,7 +99,12 @@ def _duration(seconds: float) -> str:
 
 
 def estimate_run(
-    sc: Scenario, replications: int, *, keep_records: bool = True, workers: int = 1
+    sc: Scenario,
+    replications: int,
+    *,
+    keep_records: bool = True,
+    workers: int = 1,
+    streamed: bool = False,
 ) -> RunEstimate:
     """Records, memory and time of ``replications`` of ``sc`` (warm-up included)."""
     days = sc.horizon.warmup_days + sc.horizon.days
@@ -89,7 +113,7 @@ def estimate_run(
     )
     handover = sum(item.count for item in sc.backlog)
     per_rep = sc.demand.records_per_day * days * returns + handover
-    return RunEstimate(per_rep, replications, days, keep_records, workers)
+    return RunEstimate(per_rep, replications, days, keep_records, workers, streamed)
 
 
 def limit_problems(

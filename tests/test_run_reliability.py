@@ -183,3 +183,50 @@ def test_dry_run_prints_the_estimate_and_runs_nothing(tiny, tmp_path):
 def test_limits_can_be_raised(tiny, tmp_path):
     low = CliRunner().invoke(main, ["run", str(tiny), "--max-memory-gb", "0.01", "-q"])
     assert low.exit_code == 2 and "--max-memory-gb" in low.output
+
+
+def test_pasc_run_memory_does_not_grow_with_the_horizon_with_the_records_table(
+    tmp_path, write_yaml
+):
+    # pasc run keeps the records table: on a local backend the replications write it
+    # to disk in chunks as they run, so the process's peak memory (its resident set,
+    # from the kernel's rusage of finished children) must not grow with the horizon.
+    # 1,000 and then 4,000 working days of the urban ward, 2 replications: 120,000 and
+    # 480,000 records; kept in memory (about 1.5 KB each) the long run would need
+    # some 700 MB more than the short one. What still grows is the hourly table
+    # (about 11 rows a day, a few MB here) and nothing else: 30 % slack over the
+    # short run's ~250 MB covers it and allocator noise. The pictures' sample is
+    # capped (PASC_PICTURE_SAMPLE_ROWS) below both runs' records, and drawn in the
+    # process (PASC_PICTURE_PROCESSES=1) so that all memory is in one process.
+    import resource
+
+    env = {**os.environ, "PASC_PICTURE_SAMPLE_ROWS": "20000", "PASC_PICTURE_PROCESSES": "1"}
+    peaks = []
+    for days in (1000, 4000):
+        path = write_yaml(
+            tmp_path,
+            f"long-{days}.yaml",
+            {
+                "extends": str(REPO / "scenarios" / "quang-nam-urban-ward.yaml"),
+                "horizon": {"days": days, "warmup_days": 2},
+            },
+        )
+        proc = subprocess.run(
+            [*PASC, "run", str(path), "-r", "2", "--out", str(tmp_path / "o"), "-q", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+        )
+        assert proc.returncode == 0, proc.stderr
+        peaks.append(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)  # KiB, max so far
+    short, long = peaks
+    folders = sorted((tmp_path / "o").glob("*/*/records.csv.gz"))
+    assert len(folders) == 2
+    import gzip
+
+    with gzip.open(folders[-1], "rt") as f:
+        rows = sum(1 for _ in f) - 1
+    assert rows > 400_000  # the long run's records are all on disk
+    assert long <= 1.3 * short, (short, long)
+    assert not _leftovers(tmp_path / "o")  # the spool folder is gone

@@ -101,9 +101,11 @@ def guard_run_size(
     max_memory_gb: float | None = None,
     max_hours: float | None = None,
     source: str = "",
+    streamed: bool = False,
 ):
     """The run's size estimate; bad input (exit 2, naming the keys) when it exceeds
-    the limits, before anything is simulated."""
+    the limits, before anything is simulated (``streamed``: the records table goes
+    to disk as the run goes, so it does not count against memory)."""
     from simulator.runsize import (
         DEFAULT_MAX_HOURS,
         DEFAULT_MAX_MEMORY_GB,
@@ -111,7 +113,9 @@ def guard_run_size(
         limit_problems,
     )
 
-    est = estimate_run(sc, replications, keep_records=keep_records, workers=workers)
+    est = estimate_run(
+        sc, replications, keep_records=keep_records, workers=workers, streamed=streamed
+    )
     problems = limit_problems(
         est,
         DEFAULT_MAX_MEMORY_GB if max_memory_gb is None else max_memory_gb,

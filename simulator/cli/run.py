@@ -117,11 +117,13 @@ def run(
     Before anything runs, the run's records, memory and time are estimated
     (``--dry-run`` prints them); a run above the limits is refused."""
     import simulator
-    from simulator.artifacts import write_run_folder
+    from simulator.artifacts import TableSpool, write_run_folder
     from simulator.report import PictureDrawers, write_run_report
 
     sc = load(scenario)
     reps = sc.replications if replications is None else replications
+    # On local backends the tables go to disk as the replications run (bounded memory).
+    streamed = not no_records and not scheduler and backend in (None, "serial", "processes")
     est = guard_run_size(
         sc,
         reps,
@@ -130,6 +132,7 @@ def run(
         max_memory_gb=max_memory_gb,
         max_hours=max_hours,
         source=scenario,
+        streamed=streamed,
     )
     if dry_run:
         click.echo(f"{scenario}: {est.describe()} (estimate; nothing was run)")
@@ -139,17 +142,28 @@ def run(
     # now and load matplotlib on the core a serial simulation leaves idle (with other
     # backends they are forked only once the simulation is over).
     early = not no_records and (workers or 1) == 1 and backend in (None, "serial") and not scheduler
-    with PictureDrawers(None if early else 1) as drawers:
-        with (
-            open_backend_for(workers, backend, scheduler, what="run") as runner,
-            progress_bar(f"{sc.name}: replications", quiet or as_json) as progress,
-        ):
-            result = simulator.run(
-                sc, replications, seed, records=not no_records, progress=progress, backend=runner
-            )
-        drawers.start(result)
-        render = drawers.write_run_report if early else write_run_report
-        folder = write_run_folder(result, root, render=render)
+    spool = TableSpool.beside(root / sc.name) if streamed else None
+    try:
+        with PictureDrawers(None if early else 1) as drawers:
+            with (
+                open_backend_for(workers, backend, scheduler, what="run") as runner,
+                progress_bar(f"{sc.name}: replications", quiet or as_json) as progress,
+            ):
+                result = simulator.run(
+                    sc,
+                    replications,
+                    seed,
+                    records=not no_records,
+                    progress=progress,
+                    backend=runner,
+                    spool=spool,
+                )
+            drawers.start(result)
+            render = drawers.write_run_report if early else write_run_report
+            folder = write_run_folder(result, root, render=render, spool=spool)
+    finally:
+        if spool is not None:
+            spool.remove()
     if as_json:
         click.echo(json.dumps({**result.to_dict(), "run_folder": str(folder)}, indent=2))
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,9 @@ class RunResult:
     records_table: pd.DataFrame | None = None
     hourly_table: pd.DataFrame | None = None
     daily_table: pd.DataFrame | None = None
+    # The records table streamed to disk: the first records of each replication,
+    # enough for the pictures (``records_table`` is then None).
+    records_sample: pd.DataFrame | None = None
     confidence: float = CONFIDENCE
     _summary: pd.DataFrame | None = field(default=None, repr=False)
 
@@ -143,18 +147,32 @@ def _hour(value: Any) -> int | None:
 
 
 def build_run_result(
-    scenario: Scenario, seed: int, outputs: list[ReplicationOutput], *, records: bool = True
+    scenario: Scenario,
+    seed: int,
+    outputs: list[ReplicationOutput],
+    *,
+    records: bool = True,
+    spool: Any = None,
+    sample_rows: int = 200_000,
 ) -> RunResult:
     """The :class:`RunResult` of replications ``0 .. len(outputs)-1`` of ``scenario``.
 
     With ``records`` (outputs simulated with ``keep_records``) it also holds the
-    per-record table and the hourly and daily tables built from it."""
+    per-record table and the hourly and daily tables built from it; with ``spool``
+    (tables written to disk as the replications ran) the hourly and daily tables
+    and a sample of the records (``sample_rows`` in all) are read back from it."""
     from simulator.results.timeline import daily_frame, hourly_frame, records_frame
 
     result = RunResult(
         scenario=scenario, seed=seed, replications=len(outputs), kpis=kpi_frame(scenario, outputs)
     )
-    if records:
+    if spool is not None:  # the tables went to disk as the replications ran
+        n = len(outputs)
+        sample_rows = int(os.environ.get("PASC_PICTURE_SAMPLE_ROWS", sample_rows))
+        result.hourly_table = spool.read("hourly", n)
+        result.daily_table = spool.read("daily", n)
+        result.records_sample = spool.read("records", n, max(1, sample_rows // max(1, n)))
+    elif records:
         result.records_table = records_frame(outputs)
         result.hourly_table = hourly_frame(outputs)
         result.daily_table = daily_frame(outputs)

@@ -1,71 +1,15 @@
 """Keeping the message catalogs in step with the pages: ``python -m simulator.web.catalogs``.
 
-Every message is found where it is written: ``_("...")`` in the templates,
-``N_("...")``, ``t("...")`` and ``gettext("...")`` in the Python modules of this
-package. Running this module adds new messages to each
-``locale/<lang>/LC_MESSAGES/messages.po`` (with an empty translation for a
-translator to fill in), keeps existing translations, and drops messages no
-longer used. The test suite checks that every message has a Vietnamese
-translation, so a new label cannot ship untranslated.
+The pages and the HTML reports share one catalog per language
+(``simulator/locale/``); the extraction lives in :mod:`simulator.catalogs`, so
+that the reports need nothing of the web package. This module runs it.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from simulator.catalogs import KEYWORDS, METHOD_MAP, extract_messages, main, update_catalogs
 
-from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po, write_po
-
-from simulator.web.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
-
-WEB = Path(__file__).parent
-KEYWORDS = {"N_": None, "_": None, "gettext": None, "t": None}
-METHOD_MAP = [("**.py", "python"), ("templates/**.html", "jinja2")]
-
-
-def extract_messages() -> dict[str, list[tuple[str, int]]]:
-    """Every msgid of the web package, in order of appearance, with where it is used."""
-    found: dict[str, list[tuple[str, int]]] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
-        WEB, METHOD_MAP, keywords=KEYWORDS
-    ):
-        if isinstance(message, tuple):
-            message = message[0]
-        found.setdefault(message, []).append((f"simulator/web/{filename}", lineno))
-    return found
-
-
-def update_catalogs() -> list[Path]:
-    """Rewrite each language's ``.po`` with the current messages; return the files."""
-    messages = extract_messages()
-    written = []
-    for lang in LANGUAGES:
-        po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-        old: dict[str, str] = {}
-        if po.is_file():
-            with po.open("rb") as fh:
-                old = {m.id: m.string for m in read_po(fh) if m.id}
-        catalog = Catalog(
-            locale=lang,
-            domain=DOMAIN,
-            project="pasc",
-            copyright_holder="pasc contributors",
-            charset="utf-8",
-            fuzzy=False,
-            last_translator="pasc contributors",
-            language_team="pasc",
-        )
-        for message, locations in messages.items():
-            flags = ["python-format"] if "%(" in message or "%%" in message else []
-            catalog.add(message, old.get(message, ""), locations=locations, flags=flags)
-        po.parent.mkdir(parents=True, exist_ok=True)
-        with po.open("wb") as fh:
-            write_po(fh, catalog, width=100, omit_header=False)
-        written.append(po)
-    return written
-
+__all__ = ["KEYWORDS", "METHOD_MAP", "extract_messages", "main", "update_catalogs"]
 
 if __name__ == "__main__":
-    for path in update_catalogs():
-        print(path)
+    main()
