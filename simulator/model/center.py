@@ -384,6 +384,7 @@ class Center:
         start_service = self.start_service
         record_resolved = recorder.record_resolved
         needs_signature = self.needs_signature
+        duty_owed = pool.duty_owed
         while True:
             if staff_id >= pool.present:
                 if staff_id >= pool.present_today:
@@ -391,7 +392,7 @@ class Center:
                 else:  # off shift until the schedule changes
                     yield pool.off_shift_call(env, staff_id)
                 continue
-            if pool.duty_owed and pool.duty_owed[staff_id] > 0 and self.open:
+            if duty_owed and duty_owed[staff_id] > 0 and self.open:
                 yield timeout(pool.take_duty(staff_id, self.session_end, env.now))
                 continue
             if (priority_queue or queue) and not conditions.desks_stopped:
@@ -454,7 +455,11 @@ class Center:
                         by_group[pool.name] = [StreamingQuantiles() for _ in range(24)]
                     by_group[pool.name][hour].add(start - rec.queued)
         minutes = rec.intake * self.conditions.desk_factor
-        self.book_service(pool, start, minutes)
+        # self.book_service(pool, start, minutes), inlined: once per walk-in
+        limit = self.session_end if self.open else start
+        if start + minutes < limit:
+            limit = start + minutes
+        pool.book_busy(start, limit - start)
         pool.busy += 1
         pool.in_hand[staff_id] = rec
         return minutes

@@ -16,7 +16,7 @@ What the pool owns, and no other module writes:
 * who is at work today (:meth:`set_present`) and the other duties each staff
   member owes (:meth:`owe_duty`, :meth:`take_duty`);
 * busy-time accounting for the utilization KPI (:meth:`book_busy`): busy
-  minutes inside the measured window, up to the horizon;
+  minutes (and minutes on other duties) inside the measured window, up to the horizon;
 * putting back-office work down when conditions change (:meth:`put_down_work`).
 """
 
@@ -148,8 +148,8 @@ class StaffPool:
 
     def owe_duty(self, staff_id: int, minutes: float) -> None:
         """Staff member ``staff_id`` has ``minutes`` of other duties to do next."""
-        if not self.duty_owed:
-            self.duty_owed = [0.0] * self.count
+        if not self.duty_owed:  # in place: staff processes hold the list
+            self.duty_owed.extend([0.0] * self.count)
         self.duty_owed[staff_id] += minutes
         self.wake(staff_id)
 
@@ -158,26 +158,24 @@ class StaffPool:
         the part in the measured window is booked as time not available for records."""
         minutes = min(self.duty_owed[staff_id], until - now)
         self.duty_owed[staff_id] -= minutes
-        self.duty_minutes += self.measured_part(now, minutes)
+        self.book_busy(now, minutes, other_duty=True)
         return minutes
 
     # -- accounting ----------------------------------------------------------------------
-    def measured_part(self, start: float, minutes: float) -> float:
-        """Of ``minutes`` from ``start``, those after the warm-up and before the horizon."""
+    def book_busy(self, start: float, minutes: float, *, other_duty: bool = False) -> None:
+        """``minutes`` of busy time (or, ``other_duty``, time on other duties) from
+        ``start``: the part inside the measured window (after the warm-up, before the
+        horizon) counts towards the utilization. Runs once per service: no calls."""
         end = start + minutes
         if end > self.end_time:
             end = self.end_time
             minutes = end - start
-        if start >= self.measure_from:
-            return minutes
-        if end > self.measure_from:  # started in the warm-up
-            return end - self.measure_from
-        return 0.0
-
-    def book_busy(self, start: float, minutes: float) -> None:
-        """``minutes`` of busy time from ``start``: the part inside the measured window
-        counts towards the utilization."""
-        self.busy_minutes += self.measured_part(start, minutes)
+        if start < self.measure_from:  # started in the warm-up
+            minutes = end - self.measure_from if end > self.measure_from else 0.0
+        if other_duty:
+            self.duty_minutes += minutes
+        else:
+            self.busy_minutes += minutes
 
     def staff_for_records(self, open_minutes: float) -> float:
         """Staff-equivalents who had the measured ``open_minutes`` for records: the

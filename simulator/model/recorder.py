@@ -119,12 +119,13 @@ class Recorder:
 
     def queue_changed(self, now: float, delta: int) -> None:
         """The number of walk-ins waiting changed by ``delta`` at ``now``."""
-        if self._queue_log is not None and self._queue_len:
-            starts, ends, lengths = self._queue_log
-            starts.append(self._hq_since)
-            ends.append(now)
-            lengths.append(self._queue_len)
-        self._hq_since = now
+        if self._queue_log is not None:
+            if self._queue_len:
+                starts, ends, lengths = self._queue_log
+                starts.append(self._hq_since)
+                ends.append(now)
+                lengths.append(self._queue_len)
+            self._hq_since = now
         if now > self.measure_from:
             self.queue_area += self._queue_len * (now - self._queue_since)
             self._queue_since = now
