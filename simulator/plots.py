@@ -581,7 +581,11 @@ def _hour_axis(ax: Axes, scenario: Scenario, hours: Sequence[int]) -> None:
     ax.set_xlim(lo, hi)
     if scenario.calendar.type == "continuous":
         return
-    spans = [(a / 60, b / 60) for a, b in scenario.calendar.open_spans_minutes()]
+    shade_closed(ax, [(a / 60, b / 60) for a, b in scenario.calendar.open_spans_minutes()], lo, hi)
+
+
+def shade_closed(ax: Axes, spans: Sequence[tuple[float, float]], lo: float, hi: float) -> None:
+    """Grey stripes between the open spans (in hours of the day), labelled once."""
     edge = lo
     first = True
     for a, b in [*spans, (hi, hi)]:

@@ -17,7 +17,7 @@ the day, so a staircase step is exactly one clock hour.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -25,7 +25,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from simulator.display import VERDICT_COLORS
-from simulator.plots import CLOSED_COLOR, SERIES_COLORS, TARGET_COLOR, PascFigure
+from simulator.plots import CLOSED_COLOR, SERIES_COLORS, TARGET_COLOR, PascFigure, shade_closed
 from simulator.shifts import ShiftPlan
 from simulator.staffing_by_hour import HourMeasure, parse_sessions
 
@@ -43,24 +43,6 @@ def _clock_axis(ax, lo: int, hi: int) -> None:
     ticks = list(range(lo, hi + 1, step))
     ax.set_xticks(ticks, [f"{h:02d}:00" for h in ticks])
     ax.set_xlim(lo, hi)
-
-
-def _shade_closed(ax, spans: Sequence[tuple[float, float]], lo: float, hi: float) -> None:
-    """Grey stripes between the open spans (in hours of the day)."""
-    edge = lo
-    first = True
-    for a, b in [*spans, (hi, hi)]:
-        if a > edge:
-            ax.axvspan(
-                edge,
-                min(a, hi),
-                color=CLOSED_COLOR,
-                lw=0,
-                zorder=0,
-                label="closed" if first else None,
-            )
-            first = False
-        edge = max(edge, b)
 
 
 def _open_spans_from_minutes(open_minutes: Mapping[int, float]) -> list[tuple[float, float]]:
@@ -159,7 +141,7 @@ def requirement_and_coverage(
             gid=f"other:{name}",
         )
     if open_minutes_per_hour:
-        _shade_closed(ax, _open_spans_from_minutes(open_minutes_per_hour), lo, hi)
+        shade_closed(ax, _open_spans_from_minutes(open_minutes_per_hour), lo, hi)
     _clock_axis(ax, lo, hi)
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -246,7 +228,7 @@ def wait_by_hour(
         gid="target",
     )
     if open_minutes_per_hour:
-        _shade_closed(ax, _open_spans_from_minutes(open_minutes_per_hour), lo, hi)
+        shade_closed(ax, _open_spans_from_minutes(open_minutes_per_hour), lo, hi)
     handles, labels = ax.get_legend_handles_labels()
     for verdict in ("pass", "inconclusive", "fail"):
         handles.append(Patch(color=VERDICT_COLORS[verdict]))
@@ -286,7 +268,7 @@ def roster(plan: ShiftPlan, *, title: str = "Roster: who is on duty when") -> Fi
             facecolors=colors[r.pattern],
             gid=f"staff:{i + 1}",
         )
-    _shade_closed(ax, spans, lo, hi)
+    shade_closed(ax, spans, lo, hi)
     for h, n in plan.coverage.items():
         need = plan.requirement.get(h, 0)
         ax.text(

@@ -62,6 +62,7 @@ import numpy as np
 from scipy.signal import convolve, lfilter
 
 from simulator.analytic import erlang_a_service_level, min_servers_for_wait_quantile
+from simulator.scenario.models import parse_clock, parse_session
 
 __all__ = [
     "DEFAULT_STEP_DOWN_MARGIN",
@@ -102,31 +103,21 @@ _DEFAULT_STEP_MINUTES = 0.25
 
 
 def parse_clock_minutes(text: str) -> int:
-    """``"07:30"`` -> 450 minutes after midnight (``"24:00"`` is 1440)."""
-    try:
-        hours, minutes = text.strip().split(":")
-        value = int(hours) * 60 + int(minutes)
-    except ValueError:
-        raise ValueError(f"expected a time like '07:30', found {text!r}") from None
-    if not (0 <= int(minutes) < 60 and 0 <= value <= MINUTES_PER_DAY):
-        raise ValueError(f"expected a time within 00:00-24:00, found {text!r}")
-    return value
+    """``"07:30"`` -> 450 minutes after midnight (``"24:00"`` is 1440): the scenario
+    format's rule (:func:`simulator.scenario.models.parse_clock`)."""
+    return parse_clock(str(text).strip())
 
 
 def parse_sessions(sessions: Sequence[str]) -> list[tuple[int, int]]:
-    """``["07:30-11:30", "13:30-17:00"]`` -> ``[(450, 690), (810, 1020)]``, checked.
+    """``["07:30-11:30", "13:30-17:00"]`` -> ``[(450, 690), (810, 1020)]``, checked with
+    the scenario format's rule (:func:`simulator.scenario.models.parse_session`).
 
     Sessions are opening periods in minutes after midnight; they must be in
     order and must not overlap (the gap between two is a closure, e.g. lunch).
     """
     spans: list[tuple[int, int]] = []
     for text in sessions:
-        start_text, sep, end_text = str(text).partition("-")
-        if not sep:
-            raise ValueError(f"expected a session like '07:30-11:30', found {text!r}")
-        start, end = parse_clock_minutes(start_text), parse_clock_minutes(end_text)
-        if start >= end:
-            raise ValueError(f"a session must start before it ends, found {text!r}")
+        start, end = parse_session(str(text))
         if spans and start < spans[-1][1]:
             raise ValueError(f"sessions must be in order and not overlap, found {text!r}")
         spans.append((start, end))
