@@ -287,13 +287,16 @@ def staff_of(sc: Scenario) -> Staffing:
 
 
 def with_staff(sc: Scenario, staff: Staffing) -> Scenario:
-    """A copy of ``sc`` with the pools of ``staff`` set to those counts."""
+    """A copy of ``sc`` with the pools of ``staff`` set to those counts (flat: a pool's
+    schedule, if it had one, is dropped; ``pasc size --by-hour`` sizes schedules)."""
     out = sc.model_copy(deep=True)
     for desk in out.staff.desks:
         if desk.name in staff:
             desk.count = staff[desk.name]
+            desk.schedule = None  # a flat count: all of them whenever open
     if BACK_OFFICE in staff:
         out.staff.back_office = staff[BACK_OFFICE]
+        out.staff.back_office_schedule = None
     if POSTAL_AGENTS in staff:
         out.staff.postal_agents = staff[POSTAL_AGENTS]
     return out

@@ -246,3 +246,92 @@ def test_no_record_waits_in_the_backlog_while_a_colleague_is_idle():
                 assert not (pool.backlog and idle_present), f"rep {rep}, minute {last:.2f}"
                 last = env.peek()
             env.step()
+
+
+def test_an_officer_already_called_for_a_walk_in_still_stops_at_an_outage(monkeypatch):
+    # A desk officer asked to look up at the end of a 30-minute slice (a walk-in
+    # waits) must still put back-office work down when an outage stops the back
+    # office: no back-office stretch may overlap the outage windows.
+    import inspect
+
+    from simulator.model import pools
+
+    day = 1440
+    outages = [(d * day + 9 * 60, d * day + 10 * 60) for d in range(21)]
+    sc = load_scenario(
+        {
+            "name": "outage",
+            "horizon": {"days": 20, "warmup_days": 1},
+            "demand": {
+                "records_per_day": 60,
+                "channels": {"walk_in": 0.5, "online": 0.5},
+                "patience_minutes": {"dist": "fixed", "value": 5},
+            },
+            "procedures": [
+                {
+                    "id": "cert",
+                    "field": "general",
+                    "share": 1.0,
+                    "intake_minutes": {"dist": "fixed", "value": 10},
+                    "processing_minutes": {"dist": "fixed", "value": 90},
+                }
+            ],
+            "staff": {
+                "desks": [{"name": "desk", "count": 2, "fields": ["general"]}],
+                "back_office_slice_minutes": 30,
+            },
+            "disruptions": [
+                {
+                    "name": "server",
+                    "affects": ["back_office"],
+                    "speed": 0,
+                    "at": [{"day": d, "start": "09:00", "minutes": 60} for d in range(21)],
+                }
+            ],
+        }
+    )
+    inside = []
+    stretches = []
+    book = pools.StaffPool.book_busy
+
+    def booked(self, start, minutes, *, other_duty=False):
+        if inspect.currentframe().f_back.f_code.co_name == "work_on":
+            stretches.append(start)
+            inside.extend(
+                (start, a) for a, b in outages if start < b and start + minutes > a + 1e-6
+            )
+        return book(self, start, minutes, other_duty=other_duty)
+
+    monkeypatch.setattr(pools.StaffPool, "book_busy", booked)
+    for rep in range(3):
+        simulator.model.simulate_replication(sc, 1, rep)
+    assert len(stretches) > 1000  # plenty of back-office work, and walk-ins calling
+    assert inside == []
+
+
+def test_a_flat_staffing_replaces_a_schedule():
+    from simulator.scenario import deep_merge, set_key
+    from simulator.sizing import with_staff
+
+    data = mmc_dict(2, 0.5, days=5)
+    data["staff"]["desks"][0]["count"] = {"by_hour": {h: 2 for h in range(24)}}
+    sc = load_scenario(data)
+    flat = with_staff(sc, {sc.staff.desks[0].name: 4})
+    assert flat.staff.desks[0].schedule is None and flat.staff.desks[0].count == 4
+    # --set ...count=N means the same whether the file gave the schedule as the count
+    # or, as a stored scenario does, beside it.
+    stored = simulator.scenario.scenario_to_dict(sc)
+    for raw in (deep_merge(data, {}), stored):
+        set_key(raw, "staff.desks.0.count", 3)
+        again = load_scenario(raw)
+        assert again.staff.desks[0].schedule is None and again.staff.desks[0].count == 3
+
+
+def test_a_schedule_on_a_24_hour_calendar_counts_every_weekday():
+    data = mmc_dict(2, 0.5, days=5)
+    data["staff"]["desks"][0]["count"] = {
+        "by_session": [2],
+        "weekdays": {"sun": {"by_session": [5]}},
+    }
+    sc = load_scenario(data)
+    assert sc.staff.desks[0].count == 5

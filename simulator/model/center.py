@@ -393,6 +393,8 @@ class Center:
                     yield pool.off_shift_call(env, staff_id)
                 continue
             if duty_owed and duty_owed[staff_id] > 0 and self.open:
+                if pool.backlog and pool.idle:  # off to a duty: a colleague takes the work
+                    pool.idle.pop().succeed()
                 yield timeout(pool.take_duty(staff_id, self.session_end, env.now))
                 continue
             if (priority_queue or queue) and not conditions.desks_stopped:
@@ -487,6 +489,8 @@ class Center:
             elif staff_id >= pool.present:  # off shift until the schedule changes
                 yield pool.off_shift_call(env, staff_id)
             elif pool.duty_owed and pool.duty_owed[staff_id] > 0 and self.open:
+                if pool.backlog and pool.idle:  # off to a duty: a colleague takes the work
+                    pool.idle.pop().succeed()
                 yield env.timeout(pool.take_duty(staff_id, self.session_end, env.now))
             elif pool.backlog and self.open and not conditions.back_office_stopped:
                 rec = heapq.heappop(pool.backlog)[-1]
@@ -548,6 +552,7 @@ class Center:
                 interrupted = stop.cause == "walk-in"
                 elapsed = env.now - start
             pool.interruptible.pop(staff_id, None)
+            pool.called.pop(staff_id, None)
             del pool.chunk_start[staff_id]
             pool.book_busy(start, elapsed)
             if self.recorder.keep_records:
@@ -567,6 +572,8 @@ class Center:
         del pool.in_hand[staff_id]
         if rec.remaining > EPSILON:
             heapq.heappush(pool.backlog, (rec.due, rec.arrival, rec.id, rec))
+            if staff_id >= pool.present and self.open and pool.idle:
+                pool.wake_for_work()  # the officer's shift ended: a colleague takes it up
         else:
             self.hand_on(rec)
 
@@ -637,10 +644,13 @@ class Center:
             if look < at:
                 staff_id, at = i, look
         process, start, end = pool.interruptible.pop(staff_id)  # one call per officer and slice
+        pool.called[staff_id] = (process, start, end)
         if end <= at:
             return  # the stretch ends first: the officer looks at the queue then anyway
 
         def look_up(_event: simpy.Event | None = None) -> None:
+            if pool.called.get(staff_id, (None, None))[1] == start:
+                del pool.called[staff_id]
             if pool.interruptible.get(staff_id, (None, start))[1] != start:
                 return
             if pool.chunk_start.get(staff_id) != start:

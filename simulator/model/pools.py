@@ -85,6 +85,9 @@ class StaffPool:
         # Desk staff doing back-office work who would put it down for a walk-in,
         # with the times the current stretch of it started and will end.
         self.interruptible: dict[int, tuple[simpy.Process, float, float]] = {}
+        # ... and those already asked to look up at the end of their slice (not called
+        # twice), who must still put the work down when conditions or shifts change.
+        self.called: dict[int, tuple[simpy.Process, float, float]] = {}
         self.chunk_start: dict[int, float] = {}
         # Minutes of other duties each staff member owes (empty: no such duties).
         self.duty_owed: list[float] = []
@@ -140,8 +143,7 @@ class StaffPool:
         those arriving look at the queues."""
         self.on_duty = n
         self.present = min(self.present_today, n)
-        for staff_id in [i for i in self.interruptible if i >= self.present]:
-            self.interruptible.pop(staff_id)[0].interrupt("shift")
+        self._interrupt_stretches("shift", lambda staff_id: staff_id >= self.present)
         waiting, self.off_shift = self.off_shift, []
         for call in waiting:
             call.succeed()
@@ -194,6 +196,14 @@ class StaffPool:
     def put_down_work(self, cause: str) -> None:
         """Everyone doing back-office work stops the current stretch (its busy time is
         booked, the rest goes back to the backlog or on at the new speed)."""
-        for staff_id in list(self.interruptible):
-            process = self.interruptible.pop(staff_id)[0]
-            process.interrupt(cause)
+        self._interrupt_stretches(cause, lambda staff_id: True)
+
+    def _interrupt_stretches(self, cause: str, who) -> None:
+        """Interrupt the back-office stretch in hand of every staff member ``who`` picks,
+        whether or not a walk-in already asked them to look up."""
+        for staff_id in [i for i in self.interruptible if who(i)]:
+            self.interruptible.pop(staff_id)[0].interrupt(cause)
+        for staff_id in [i for i in self.called if who(i)]:
+            process, start, _ = self.called.pop(staff_id)
+            if self.chunk_start.get(staff_id) == start:  # still in that stretch
+                process.interrupt(cause)

@@ -135,6 +135,7 @@ class HourlyBins:
         # staffed(day): staff-minutes on duty while open, per pool and clock hour
         # (default: every staff member in every open minute).
         self.staffed = staffed
+        self.spans = tuple(spans)
         self.open_in_hour = np.zeros(24)
         for a, b in spans:
             self.open_in_hour += spread_over_hours(np.array([a]), np.array([b]), None, 24)
@@ -197,10 +198,21 @@ class HourlyBins:
         busy = np.zeros((len(self.pools), n_bins))
         which = np.asarray(self.busy[0], dtype=np.int64)
         bs, be = (np.asarray(x, dtype=float) for x in self.busy[1:])
+        # Busy time counts while open, as the utilization KPI counts it: a service
+        # running past closing is overtime (the hour's share never exceeds 1).
+        day0 = np.floor(bs / MINUTES_PER_DAY) * MINUTES_PER_DAY
+        pieces = [
+            (np.maximum(bs, day0 + off + a), np.minimum(be, day0 + off + b))
+            for off in (0.0, MINUTES_PER_DAY)
+            for a, b in self.spans
+        ]
         for i in range(len(self.pools)):
             sel = which == i
             if sel.any():
-                busy[i] = spread_over_hours(bs[sel] - origin, be[sel] - origin, None, n_bins)
+                busy[i] = sum(
+                    spread_over_hours(s[sel] - origin, e[sel] - origin, None, n_bins)
+                    for s, e in pieces
+                )
         # Keep what falls at or after until_day for the next hand-out.
         cut = until_day * MINUTES_PER_DAY
         self.arrivals = self.arrivals[self.arrivals >= cut]

@@ -577,10 +577,22 @@ def set_key(data: dict[str, Any], path: str, value: Any) -> None:
         elif isinstance(node, dict):
             if last:
                 node[part] = value
+                _count_replaces_schedule(parts, node, part, value)
             else:
                 node = node.setdefault(part, {})
         else:
             raise KeyError(f"expected a mapping or list at {'.'.join(parts[:i])}, found {node!r}")
+
+
+def _count_replaces_schedule(parts: list[str], node: dict, key: str, value: Any) -> None:
+    """A number given for a desk group's ``count`` (or ``staff.back_office``) is a flat
+    staffing: it replaces the pool's schedule, however the file wrote it."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    if key == "count" and parts[:2] == ["staff", "desks"] and len(parts) == 4:
+        node.pop("schedule", None)
+    elif parts == ["staff", "back_office"]:
+        node.pop("back_office_schedule", None)
 
 
 def _list_index(items: list[Any], part: str, where: str) -> int:

@@ -771,7 +771,7 @@ class Scenario(_Model):
     def _headcounts_from_schedules(self) -> Scenario:
         """A count given as a schedule is the most staff on duty at once."""
         spans = self.calendar.open_spans_minutes()
-        days = self.calendar.weekdays
+        days = WEEKDAYS if self.calendar.type == "continuous" else self.calendar.weekdays
         for d in self.staff.desks:
             if d.count is None and d.schedule is not None:
                 d.count = d.schedule.most_on_duty(spans, days)
