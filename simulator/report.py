@@ -60,7 +60,6 @@ from simulator.artifacts import (
 )
 from simulator.display import RUN_FIGURES, VERDICT_COLORS, run_figure_names, signed_text
 from simulator.i18n import (
-    COMMUNE_CLASS_DISPLAY,
     DEFAULT_LANGUAGE,
     LANGUAGES,
     N_,
@@ -163,7 +162,24 @@ KPI_MEANINGS: tuple[str, ...] = (
     N_("completed records per staff member, scaled to a working year"),
     N_("walk-ins waiting (time average while open, and maximum)"),
     N_("share of walk-ins who waited at all"),
+    N_("of those in progress at the end, past their deadline already (not those with the citizen)"),
+    N_(
+        "of those in progress at the end, sent back for a supplement (or who left the "
+        "queue to come back another day) and not yet returned (the deadline restarts "
+        "on return: never overdue)"
+    ),
+    N_(
+        "slope of records in progress at each day's close, per working day, after the "
+        "settling time (about 0 when the center keeps up)"
+    ),
 )
+
+#: The commune classes as the report names them (their keys in English).
+CLASS_NAMES: dict[str, str] = {
+    "urban": N_("urban"),
+    "rural": N_("rural"),
+    "disadvantaged": N_("disadvantaged"),
+}
 
 #: The titles of the run pictures (:data:`simulator.display.RUN_FIGURES`), as msgids.
 FIGURE_TITLES: dict[str, str] = {
@@ -230,8 +246,10 @@ def t(message: str, **values: object) -> str:
 
 def report_language(lang: str | None = None, meta: Mapping[str, Any] | None = None) -> str:
     """``lang`` if it is one of :data:`simulator.i18n.LANGUAGES`, else the one ``meta``
-    records (``report_lang``, as ``environment.json`` keeps it), else English."""
-    for candidate in (lang, (meta or {}).get(LANGUAGE_KEY)):
+    records (``report_lang``, as ``environment.json`` keeps it), else that of the
+    enclosing :func:`in_language` block, else English."""
+    current = _TRANSLATOR.get()
+    for candidate in (lang, (meta or {}).get(LANGUAGE_KEY), current and current.lang):
         if candidate in LANGUAGES:
             return str(candidate)
     return DEFAULT_LANGUAGE
@@ -259,6 +277,7 @@ def template_environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals["_"] = t
+    env.globals["current_lang"] = lambda: _tr().lang
     return env
 
 
@@ -371,15 +390,28 @@ def _picture(png: bytes, title: str, caption: str) -> dict[str, str]:
 
 
 def _class_name(commune_class: str) -> str:
-    """The commune class: its key in English (as the CLI prints it), a name otherwise."""
-    if _tr().lang == DEFAULT_LANGUAGE or commune_class not in COMMUNE_CLASS_DISPLAY:
-        return commune_class
-    return t(COMMUNE_CLASS_DISPLAY[commune_class])
+    """The commune class: its key in English (as the CLI prints it), its name otherwise."""
+    return t(CLASS_NAMES[commune_class]) if commune_class in CLASS_NAMES else commune_class
 
 
 def _meaning(kpi: str) -> str:
+    """What a KPI measures; in a language other than English led by its display name
+    (the web pages' name: *Thời gian chờ, phân vị 90 (phút)*)."""
     text = kpi_description(kpi)
-    return t(text) if text else ""
+    meaning = t(text) if text else ""
+    if _tr().lang == DEFAULT_LANGUAGE:
+        return meaning
+    name = _tr().kpi_name(kpi)
+    return meaning if name == kpi else f"{name}: {meaning}" if meaning else name
+
+
+def _kpi_label(kpi: str) -> str:
+    """A KPI in a target row: its key in English (as the files have it), its display
+    name and key in another language (``Thời gian chờ, phân vị 90 (phút) (wait_minutes.p90)``)."""
+    if _tr().lang == DEFAULT_LANGUAGE:
+        return kpi
+    name = _tr().kpi_name(kpi)
+    return kpi if name == kpi else f"{name} ({kpi})"
 
 
 #: How to read each picture, in a planner's words (the plot functions' docstrings say more).
@@ -561,7 +593,7 @@ def _scenario_tables(sc: Scenario) -> dict[str, Any]:
         )
         for p in sc.procedures
     ]
-    targets = [(tg.kpi, f"{_op(tg.op)} {_num(tg.threshold)}") for tg in sc.targets]
+    targets = [(_kpi_label(tg.kpi), f"{_op(tg.op)} {_num(tg.threshold)}") for tg in sc.targets]
     return {
         "description": sc.description,
         "general": general,
@@ -863,7 +895,7 @@ def _header(title: str, subtitle: str, meta: Mapping[str, Any]) -> dict[str, str
 def _targets_table(targets: pd.DataFrame) -> dict[str, Any]:
     rows = [
         (
-            t("keeps up (backlog growth per day)") if r.kpi == "keeps_up" else r.kpi,
+            t("keeps up (backlog growth per day)") if r.kpi == "keeps_up" else _kpi_label(r.kpi),
             f"{_op(r.op)} {_kpi_num(r.kpi, r.threshold)}",
             _kpi_num(r.kpi, r.mean),
             _kpi_interval(r.kpi, r.ci_low, r.ci_high),
@@ -1263,6 +1295,7 @@ def _sizing_context(
             "word": verdict_word("pass"),
             "text": result.explanation,
             "detail": "",
+            "english": True,
         }
 
     def sized(c) -> int:  # staff on the sized desk groups; the others stay fixed
@@ -1539,7 +1572,7 @@ def _comparison_context(
     target_rows = [
         (
             r.scenario,
-            r.kpi,
+            _kpi_label(r.kpi),
             f"{_op(r.op)} {_num(r.threshold)}",
             _num(r.mean),
             _interval(r.ci_low, r.ci_high),
@@ -1755,7 +1788,7 @@ def _size_by_hour_context(
                     pool,
                     f"{h:02d}:00",
                     _num(m.value),
-                    _interval(m.ci_low, m.ci_high),
+                    _interval(max(0.0, m.ci_low), m.ci_high),  # a wait is >= 0
                     _badge(m.verdict(result.target_minutes)),
                 )
             )

@@ -23,7 +23,31 @@ from simulator.cli.common import (
 from simulator.display import signed_text
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from simulator.compare import Comparison
+
+#: The languages of report.html (those of :data:`simulator.i18n.LANGUAGES`, named here
+#: so that the command line starts without loading the catalogs).
+REPORT_LANGUAGES = ("en", "vi")
+
+
+def lang_option(command: Callable) -> Callable:
+    """``--lang en|vi``: the language of the folder's ``report.html``."""
+    return click.option(
+        "--lang",
+        type=click.Choice(REPORT_LANGUAGES),
+        default=None,
+        help="Language of report.html: en (the default) or vi. File names, CSV columns "
+        "and JSON keys stay English.",
+    )(command)
+
+
+def with_language(render: Callable, lang: str | None) -> Callable:
+    """``render`` drawing the report in ``lang`` (as it is when ``lang`` is None: English)."""
+    import functools
+
+    return functools.partial(render, lang=lang) if lang else render
 
 
 def print_comparison(comparison: Comparison, folder: Path | None) -> None:
@@ -109,6 +133,7 @@ def print_comparison(comparison: Comparison, folder: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON on stdout.")
 @execution_options
 @quiet_option
+@lang_option
 def compare(
     scenarios: tuple[str, ...],
     replications: int | None,
@@ -119,6 +144,7 @@ def compare(
     backend: str | None,
     scheduler: str | None,
     quiet: bool,
+    lang: str | None = None,
 ) -> None:
     """Run SCENARIOS with common random numbers; KPIs side by side, paired differences.
 
@@ -155,7 +181,9 @@ def compare(
         comparison = run_comparison(
             loaded, reps, seed, records=False, progress=progress, backend=runner
         )
-    folder = write_comparison_folder(comparison, root, render=write_comparison_report)
+    folder = write_comparison_folder(
+        comparison, root, render=with_language(write_comparison_report, lang)
+    )
     if as_json:
         click.echo(json.dumps({**comparison.to_dict(), "run_folder": str(folder)}, indent=2))
     else:
@@ -164,19 +192,34 @@ def compare(
 
 @click.command()
 @click.argument("run_folder", type=click.Path(file_okay=False))
-def report(run_folder: str) -> None:
+@click.option(
+    "--lang",
+    type=click.Choice(REPORT_LANGUAGES),
+    default=None,
+    help="Language of the report: en or vi (default: the one the folder records, else en).",
+)
+def report(run_folder: str, lang: str | None) -> None:
     """Rebuild RUN_FOLDER's report.html (and its pictures) from the files in the folder.
 
     Works on the folders of pasc run, pasc size and pasc compare; nothing is
-    simulated again.
+    simulated again. Without --lang the report is drawn in the language it was
+    written in (recorded in the folder's environment.json); with it, in that
+    language, which the folder then records.
     """
     from simulator.report import ReportError, rebuild_report
 
     try:
-        path = rebuild_report(run_folder)
+        path = rebuild_report(run_folder, lang=lang)
     except ReportError as exc:
         raise BadInput(str(exc)) from None
     click.echo(f"Report: {path}")
 
 
-__all__ = ["compare", "print_comparison", "report"]
+__all__ = [
+    "REPORT_LANGUAGES",
+    "compare",
+    "lang_option",
+    "print_comparison",
+    "report",
+    "with_language",
+]

@@ -25,6 +25,7 @@ from simulator.cli.common import (
     quiet_option,
     size_options,
 )
+from simulator.cli.report import lang_option, with_language
 from simulator.results.verdicts import KEEPS_UP, ONE_REPLICATION_NOTE, shown_verdict
 from simulator.scenario import ScenarioError
 
@@ -96,6 +97,7 @@ def print_run(result, folder: Path | None) -> None:
 @click.option("--strict", is_flag=True, help="Exit 1 when a target fails.")
 @quiet_option
 @size_options
+@lang_option
 def run(
     scenario: str,
     replications: int | None,
@@ -111,6 +113,7 @@ def run(
     dry_run: bool = False,
     max_memory_gb: float | None = None,
     max_hours: float | None = None,
+    lang: str | None = None,
 ) -> None:
     """Run replications of SCENARIO, print KPIs and verdicts, write the run folder.
 
@@ -159,7 +162,7 @@ def run(
                     spool=spool,
                 )
             drawers.start(result)
-            render = drawers.write_run_report if early else write_run_report
+            render = with_language(drawers.write_run_report if early else write_run_report, lang)
             folder = write_run_folder(result, root, render=render, spool=spool)
     finally:
         if spool is not None:

@@ -25,6 +25,7 @@ from simulator.cli.common import (
     progress_bar,
     quiet_option,
 )
+from simulator.cli.report import lang_option, with_language
 
 
 @click.command()
@@ -165,6 +166,7 @@ def erlang(
     "full-day, morning, afternoon) and verify the shift plan by simulation.",
 )
 @quiet_option
+@lang_option
 def size_cmd(
     scenario: str,
     desks: tuple[str, ...],
@@ -182,6 +184,7 @@ def size_cmd(
     horizon_days: int | None = None,
     by_hour: bool = False,
     shift_patterns: str | None = None,
+    lang: str | None = None,
 ) -> None:
     """Smallest staffing of SCENARIO that keeps up and meets every target in the steady
     state, with the staffing curve. Candidates are judged after a warm-up of the
@@ -207,10 +210,13 @@ def size_cmd(
     if shift_patterns is not None and not by_hour:
         raise BadInput("--shifts: expected --by-hour with it, found --shifts alone")
     if by_hour:
-        size_by_hour_cmd(
-            sc, scenario, root, desks, max_staff, replications, seed, horizon_days,
-            shift_patterns, as_json, workers, backend, scheduler, quiet, strict,
-        )  # fmt: skip
+        from simulator.report import in_language
+
+        with in_language(lang):  # the by-hour report's language
+            size_by_hour_cmd(
+                sc, scenario, root, desks, max_staff, replications, seed, horizon_days,
+                shift_patterns, as_json, workers, backend, scheduler, quiet, strict,
+            )  # fmt: skip
         return
     with (
         open_backend_for(workers, backend, scheduler, what="size") as runner,
@@ -237,7 +243,7 @@ def size_cmd(
             )
         except ValueError as exc:
             raise BadInput(f"{scenario}: {exc}") from None
-    folder = write_sizing_folder(result, root, render=write_sizing_report)
+    folder = write_sizing_folder(result, root, render=with_language(write_sizing_report, lang))
     if as_json:
         click.echo(json.dumps({**result.to_dict(), "run_folder": str(folder)}, indent=2))
     else:

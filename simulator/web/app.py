@@ -36,6 +36,7 @@ from starlette.staticfiles import StaticFiles
 import simulator
 import simulator.web.forms as forms
 import simulator.web.writers as writers
+from simulator.report import TEMPLATES
 from simulator.scenario import Problem, ScenarioError, deep_merge, scenario_to_dict
 from simulator.scenario.loader import decode_text
 from simulator.web.i18n import (
@@ -113,7 +114,11 @@ def create_app(
         raise ValueError(f"expected a language among {', '.join(LANGUAGES)}, found {lang!r}")
     ws = Workspace.at(workspace)
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        # The pages' own templates, then those shared with the HTML reports
+        # (``report/_macros.html``: verdict badges, tables).
+        loader=jinja2.ChoiceLoader(
+            [jinja2.FileSystemLoader(HERE / "templates"), jinja2.FileSystemLoader(TEMPLATES)]
+        ),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -143,6 +148,7 @@ def create_app(
         Route("/jobs/{job_id}/cancel", pages.job_cancel, methods=["POST"]),
         Route("/results", pages.result_list),
         Route("/results/{path:path}", pages.result),
+        Route("/report/{path:path}", pages.report),
         Route("/download/zip/{path:path}", pages.download_zip),
         Route("/download/xlsx/{path:path}", pages.download_xlsx),
         Route("/lang/{code}", pages.set_language),
@@ -727,6 +733,25 @@ class Pages:
                 for c in meta.get("curve", [])
             ]
         return self.render(request, f"result_{kind}.html", **context)
+
+    async def report(self, request: Request) -> Response:
+        """The folder's ``report.html`` in the page's language: the one written with the
+        folder when it is in that language, else ``report.<lang>.html``, drawn once from
+        the folder's files and pictures (:func:`simulator.report.report_in_language`)."""
+        from simulator.report import ReportError, report_in_language
+
+        folder = self._folder(request.path_params["path"])
+        try:
+            path = report_in_language(folder, self.language(request))
+        except ReportError as exc:
+            raise PageError(
+                500, N_("The report of %(name)s cannot be drawn."), str(exc), name=folder.name
+            ) from None
+        return Response(
+            path.read_bytes(),
+            media_type=SERVED_SUFFIXES[".html"],
+            headers={"Content-Security-Policy": "sandbox"},
+        )
 
     async def download_zip(self, request: Request) -> Response:
         relative = request.path_params["path"]
