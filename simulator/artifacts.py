@@ -275,12 +275,20 @@ class TableSpool:
         frames = []
         for i in range(replications):
             part = self._part(table, i)
-            if part.exists() and part.stat().st_size:
-                frames.append(
-                    pd.read_csv(
-                        part, header=None, names=["replication", *columns], nrows=rows_per_part
-                    )
+            if not (part.exists() and part.stat().st_size):
+                continue
+            step = 1
+            rows_file = self.directory / f"{table}-{i:05d}.rows"
+            if rows_per_part and rows_file.exists():  # every step-th record: an even sample
+                step = max(1, math.ceil(int(rows_file.read_text()) / rows_per_part))
+            frames.append(
+                pd.read_csv(
+                    part,
+                    header=None,
+                    names=["replication", *columns],
+                    skiprows=(lambda r, step=step: r % step != 0) if step > 1 else None,
                 )
+            )
         if not frames:
             return pd.DataFrame(columns=["replication", *columns])
         return pd.concat(frames, ignore_index=True)
@@ -295,6 +303,7 @@ class _SpoolWriter:
     def __init__(self, spool: TableSpool, replication: int):
         self.spool = spool
         self.replication = replication
+        self.records = 0
 
     def __call__(self, table: str, columns: dict[str, list]) -> None:
         import gzip
@@ -309,6 +318,7 @@ class _SpoolWriter:
         text = frame.to_csv(header=False, index=False)
         part = self.spool._part(table, self.replication)
         if table == "records":
+            self.records += len(frame)
             with open(part, "ab") as f:
                 f.write(gzip.compress(text.encode(), compresslevel=1, mtime=0))
         else:
@@ -316,7 +326,10 @@ class _SpoolWriter:
                 f.write(text)
 
     def close(self) -> None:
-        """Nothing stays open between chunks (each append opens and closes its file)."""
+        """Nothing stays open between chunks; the records written are counted (for an
+        even sample of them, :meth:`TableSpool.read`)."""
+        count = self.spool.directory / f"records-{self.replication:05d}.rows"
+        write_file_atomically(count, str(self.records).encode(), durable=False)
 
 
 def software_versions() -> dict[str, str]:
