@@ -892,10 +892,24 @@ def _header(title: str, subtitle: str, meta: Mapping[str, Any]) -> dict[str, str
     return {"title": title, "subtitle": subtitle, "created": created, "version": version_text}
 
 
+def _whole_run(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary without the hour-by-hour KPIs (``wait_minutes.p90@08``), which stay
+    in the folder's files; per-hour targets show their worst hour instead."""
+    return summary[~summary["kpi"].astype(str).str.contains("@", regex=False)]
+
+
+def _target_label(r: Any) -> str:
+    label = t("keeps up (backlog growth per day)") if r.kpi == "keeps_up" else _kpi_label(r.kpi)
+    hour = getattr(r, "hour", None)
+    if getattr(r, "per", "run") == "hour" and hour is not None and not pd.isna(hour):
+        label += f" [{int(hour):02d}:00]"  # a per-hour target: its worst hour
+    return label
+
+
 def _targets_table(targets: pd.DataFrame) -> dict[str, Any]:
     rows = [
         (
-            t("keeps up (backlog growth per day)") if r.kpi == "keeps_up" else _kpi_label(r.kpi),
+            _target_label(r),
             f"{_op(r.op)} {_kpi_num(r.kpi, r.threshold)}",
             _kpi_num(r.kpi, r.mean),
             _kpi_interval(r.kpi, r.ci_low, r.ci_high),
@@ -1184,7 +1198,7 @@ def _run_context(
         ),
         "keeps": {"verdict": verdict_word(keeps.verdict), "reason": keeps.reason()},
         "horizon_note": note,
-        "kpis": _kpi_table(result.summary()),
+        "kpis": _kpi_table(_whole_run(result.summary())),
         "pictures": pictures,
         "scenario_tables": _scenario_tables(sc),
         "description": _model(

@@ -45,6 +45,8 @@ def print_run(result, folder: Path | None) -> None:
     table.add_column("mean", justify="right")
     table.add_column("95% CI", justify="right")
     for r in result.summary().itertuples():
+        if "@" in r.kpi:
+            continue  # hour-by-hour KPIs (per-hour targets): in kpis.csv and summary.csv
         table.add_row(r.kpi, fmt_kpi(r.kpi, r.mean), fmt_interval(r.kpi, r.ci_low, r.ci_high))
     console.print(table)
     targets = result.targets()
@@ -58,7 +60,7 @@ def print_run(result, folder: Path | None) -> None:
         tt.add_column(col, justify="left" if col in ("kpi", "verdict") else "right")
     for r in targets.itertuples():
         tt.add_row(
-            r.kpi,
+            r.kpi + _worst_hour(r),
             f"{r.op} {fmt_kpi(r.kpi, r.threshold)}",
             fmt_kpi(r.kpi, r.mean),
             fmt_interval(r.kpi, r.ci_low, r.ci_high),
@@ -82,6 +84,16 @@ def print_run(result, folder: Path | None) -> None:
         console.print(f"[yellow]Note[/]: {note}")
     if folder is not None:
         console.print(f"Run folder: {folder}")
+
+
+def _worst_hour(r) -> str:
+    """`` (every hour; worst 08:00)`` for a per-hour target's row."""
+    if getattr(r, "per", "run") != "hour":
+        return ""
+    try:
+        return f" (every hour; worst {int(r.hour):02d}:00)"
+    except (TypeError, ValueError):  # no hour measured
+        return " (every hour)"
 
 
 @click.command()
