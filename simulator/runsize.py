@@ -35,6 +35,9 @@ SAMPLE_ROWS = 200_000  # simulator.artifacts.PICTURE_SAMPLE_ROWS
 HOURLY_ROWS_PER_DAY = 12
 BYTES_PER_HOURLY_ROW = 400
 
+#: ``pasc run`` streams the tables to disk when keeping them would take more memory.
+STREAM_ABOVE_BYTES = 512 * 2**20
+
 #: Default limits (``--max-memory-gb``, ``--max-hours`` raise them).
 DEFAULT_MAX_MEMORY_GB = 8.0
 DEFAULT_MAX_HOURS = 2.0

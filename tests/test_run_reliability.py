@@ -200,7 +200,12 @@ def test_pasc_run_memory_does_not_grow_with_the_horizon_with_the_records_table(
     # process (PASC_PICTURE_PROCESSES=1) so that all memory is in one process.
     import resource
 
-    env = {**os.environ, "PASC_PICTURE_SAMPLE_ROWS": "20000", "PASC_PICTURE_PROCESSES": "1"}
+    env = {
+        **os.environ,
+        "PASC_PICTURE_SAMPLE_ROWS": "20000",
+        "PASC_PICTURE_PROCESSES": "1",
+        "PASC_STREAM_TABLES": "1",  # stream both runs (by default only runs above 512 MB)
+    }
     peaks = []
     for days in (1000, 4000):
         path = write_yaml(

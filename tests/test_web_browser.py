@@ -147,3 +147,21 @@ def test_a_path_traversal_url_is_refused(page, server):
     assert response is not None and response.status == 403
     assert "not a file inside the workspace" in page.locator("#error .message").inner_text()
     assert "root:" not in page.content()
+
+
+def test_size_by_the_hour_with_a_shift_plan(page, server):
+    base, _ = server
+    page.goto(base + "/size?scenario=quang-nam-rural-commune.yaml")
+    page.fill("#replications", "3")
+    page.check("#by_hour")
+    page.check("#shift-morning")
+    page.check("#shift-afternoon")
+    page.click("#start")
+    page.wait_for_selector("#by-hour", timeout=60_000)
+    assert page.url.endswith("-size-by-hour")
+    hours = page.locator("#by-hour tbody tr")
+    assert hours.count() >= 8  # every open hour of the day
+    assert page.locator("#staff-hours td.num").count() == 3
+    assert page.locator("#shifts tbody tr").count() >= 2
+    assert page.locator(".pictures img").count() >= 3
+    assert page.locator("#download-answer").get_attribute("download") == "answer.yaml"

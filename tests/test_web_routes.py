@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 pytest.importorskip("starlette", reason="the web extra is not installed (pip install 'pasc[web]')")
 from starlette.testclient import TestClient  # noqa: E402
@@ -448,3 +449,113 @@ def test_a_file_that_extends_another_is_edited_whole(client, workspace):
         data={"yaml": outside.read_text(), "action": "check", "new_name": "x.yaml"},
     )
     assert r.status_code == 422 and "expected a file inside the workspace" in r.text
+
+
+#: One desk group in an office with a morning peak and a lunch closure: a sizing by
+#: the hour of it takes about a second (3 replications of 2 working days).
+TINY_PROFILE = {8: 2, 9: 6, 10: 6, 11: 3, 13: 2, 14: 4, 15: 4, 16: 1}
+TINY = {
+    "name": "tiny-office",
+    "horizon": {"days": 2, "warmup_days": 0},
+    "replications": 3,
+    "calendar": {"sessions": ["08:00-12:00", "13:00-17:00"]},
+    "demand": {"records_per_day": sum(TINY_PROFILE.values()), "hourly_profile": TINY_PROFILE},
+    "procedures": [
+        {
+            "id": "p",
+            "field": "f",
+            "share": 1,
+            "intake_minutes": {"dist": "exponential", "mean": 15},
+        }
+    ],
+    "staff": {"desks": [{"name": "desk", "count": 1, "fields": ["f"]}]},
+    "targets": [{"kpi": "wait_minutes.p90", "max": 15}],
+}
+
+
+@pytest.fixture
+def tiny(workspace: Path) -> str:
+    """``tiny-office.yaml`` in the workspace (the file name)."""
+    from simulator.scenario import scenario_to_yaml
+
+    path = workspace / "scenarios" / "tiny-office.yaml"
+    path.write_text(scenario_to_yaml(simulator.load_scenario(TINY)), encoding="utf-8")
+    return path.name
+
+
+def test_size_by_hour_shows_the_table_by_hour_staff_hours_and_the_shift_plan(workspace, tiny):
+    app = create_app(workspace)
+    with TestClient(app) as c:
+        form = c.get("/size").text
+        assert 'name="by_hour"' in form and 'name="shifts" value="morning"' in form
+        data = {"scenario": tiny, "replications": "3", "days": "2", "by_hour": "1"}
+        job, page = _finish(c, app, "/size", {**data, "shifts": ["full-day", "morning"]})
+        folder = workspace / "results" / job.result
+        assert folder.name.endswith("-size-by-hour")
+        meta = json.loads((folder / "size.json").read_text())
+        # The staffing table: one row per open hour, the answer and the plain Erlang C
+        # answer of each hour as size.json has them, the hours Erlang misses marked.
+        table = re.search(r'<table id="by-hour">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+        rows = re.findall(r"<tr><td>(\d\d):00</td>(.*?)</tr>", table, re.S)
+        assert [int(h) for h, _ in rows] == sorted(int(h) for h in meta["answer"]["desk"])
+        for hour, cells in rows:
+            answer = re.search(r'class="num answer">(\d+)<', cells).group(1)
+            erlang = re.search(r'class="num erlang[^"]*"[^>]*>(\d+)', cells).group(1)
+            assert int(answer) == meta["answer"]["desk"][str(int(hour))]
+            assert int(erlang) == meta["erlang"]["desk"][str(int(hour))]
+            assert ("erlang missed" in cells) == (int(hour) in meta["erlang_misses"]["desk"])
+        hours = re.search(r'<table id="staff-hours">(.*?)</table>', page, re.S).group(1)
+        numbers = re.findall(r'<td class="num">([-\d.,]+)</td>', hours)
+        assert numbers == [
+            f"{meta['staff_hours']:.1f}",
+            f"{meta['flat_staff_hours']:.1f}",
+            f"{meta['flat_staff_hours'] - meta['staff_hours']:.1f}",
+        ]
+        verified = re.search(r'<p id="verified"><span class="verdict (\w+)"', page).group(1)
+        assert verified == ("pass" if meta["verified"] else "fail")
+        shifts = re.search(r'<table id="shifts">(.*?)</table>', page, re.S).group(1)
+        assert meta["shifts"]["plans"]["desk"]["shifts"] and "full day" in shifts
+        # Pictures from the folder, answer.yaml a runnable scenario with the schedule.
+        assert "by-hour-desk.png" in page and "wait-by-hour.png" in page
+        assert "roster-desk.png" in page
+        answer = c.get(f"/results/{job.result}/answer.yaml")
+        assert answer.status_code == 200 and 'download="answer.yaml"' in page
+        answer_sc = simulator.load_scenario(yaml.safe_load(answer.text))
+        assert answer_sc.staff.desks[0].schedule.by_hour == {
+            int(h): n for h, n in meta["answer"]["desk"].items()
+        }
+        # The report, written in the page's language, and the tables as a workbook.
+        report = c.get(f"/report/{job.result}")
+        assert report.status_code == 200 and 'lang="en"' in report.text
+        assert c.get(f"/download/xlsx/{job.result}").status_code == 200
+        # In Vietnamese, with a note that the report stays in English.
+        vi = c.get(f"/results/{job.result}?lang=vi").text
+        c.cookies.clear()
+        for label in ("Tính số cán bộ theo giờ", "Giờ công mỗi ngày", "Cán bộ theo giờ"):
+            assert label in vi
+        assert "desk: theo Erlang C" in vi and "Phương án ca làm việc" in vi
+        assert 'id="report-language"' in vi and "tiếng Anh" in vi
+        assert 'id="report-language"' not in page
+        # Shifts need the by-hour option.
+        r = c.post("/size", data={"scenario": tiny, "shifts": "morning"})
+        assert r.status_code == 422 and "only when sizing by the hour" in r.text
+
+
+def test_web_jobs_write_the_report_in_the_page_language(workspace, tiny):
+    from simulator.report import recorded_language
+
+    app = create_app(workspace)
+    with TestClient(app, headers={"Accept-Language": "vi"}) as c:
+        job, page = _finish(c, app, "/run", {"scenario": tiny, "replications": "2"})
+        folder = workspace / "results" / job.result
+        assert "Kết quả" in page
+        report = (folder / "report.html").read_text(encoding="utf-8")
+        assert '<html lang="vi"' in report and "Thời gian chờ, phân vị 90 (phút)" in report
+        assert recorded_language(folder) == "vi"
+        # The page's link serves that file as it is; another language is drawn on demand.
+        assert c.get(f"/report/{job.result}").text == report
+        assert not (folder / "report.vi.html").exists()
+        english = c.get(f"/report/{job.result}?lang=en")
+        c.cookies.clear()
+        assert english.status_code == 200 and '<html lang="en"' in english.text
+        assert (folder / "report.en.html").is_file()

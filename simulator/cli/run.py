@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -137,8 +138,17 @@ def run(
 
     sc = load(scenario)
     reps = sc.replications if replications is None else replications
-    # On local backends the tables go to disk as the replications run (bounded memory).
-    streamed = not no_records and not scheduler and backend in (None, "serial", "processes")
+    # On local backends the tables of a big run go to disk as the replications run
+    # (bounded memory); a small one keeps them in memory, which is quicker.
+    from simulator.runsize import STREAM_ABOVE_BYTES, estimate_run
+
+    in_memory = estimate_run(sc, reps, keep_records=True, workers=workers or 1).memory_bytes
+    streamed = (
+        not no_records
+        and not scheduler
+        and backend in (None, "serial", "processes")
+        and (in_memory > STREAM_ABOVE_BYTES or os.environ.get("PASC_STREAM_TABLES") == "1")
+    )
     est = guard_run_size(
         sc,
         reps,

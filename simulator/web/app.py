@@ -53,8 +53,10 @@ from simulator.web.i18n import (
 from simulator.web.jobs import Job, JobQueue
 from simulator.web.results import (
     SERVED_SUFFIXES,
+    by_hour_context,
     excel_workbook,
     folder_kind,
+    is_by_hour,
     pictures,
     read_meta,
     zip_folder,
@@ -78,6 +80,18 @@ PICTURE_CAPTIONS = {
     "on-time": N_("Records returned on time"),
     "staffing-curve": N_("Staffing curve"),
     "compare": N_("Scenarios compared"),
+    "wait-by-hour": N_("Wait by hour"),
+}
+#: Captions of the pictures named per desk group (``by-hour-<pool>.png``, ``roster-<pool>.png``).
+POOL_PICTURE_CAPTIONS = {
+    "by-hour-": N_("Staff by hour: %(pool)s"),
+    "roster-": N_("Roster: %(pool)s"),
+}
+#: Shift patterns a sizing by the hour may plan with (those of ``pasc size --shifts``).
+SHIFT_PATTERNS = {
+    "full-day": N_("full day"),
+    "morning": N_("morning session"),
+    "afternoon": N_("afternoon session"),
 }
 
 
@@ -231,6 +245,8 @@ class Pages:
             status_names=t.choices(STATUS_DISPLAY),
             kind_names=t.choices(KIND_DISPLAY),
             captions=PICTURE_CAPTIONS,
+            pool_captions=POOL_PICTURE_CAPTIONS,
+            shift_names=t.choices(SHIFT_PATTERNS),
             active_jobs=sum(1 for j in self.jobs.all() if j.active),
             **context,
         )
@@ -542,12 +558,12 @@ class Pages:
         days = _int(form, "days", 1, 3650)
         overrides = {"horizon.days": days} if days is not None else None
         sc = self._load(name, overrides)
-        ws = self.ws
+        ws, lang = self.ws, self.language(request)
 
         def work(job: Job) -> str:
             result = simulator.run(sc, reps, seed, progress=job.progress)
             job.done = job.total  # writing the folder and its pictures
-            folder = writers.write_run(result, ws.results)
+            folder = writers.write_run(result, ws.results, lang=lang)
             return ws.relative(folder)
 
         return self._submit("run", sc.name, work)
@@ -556,18 +572,35 @@ class Pages:
         names = self.ws.scenario_names()
         if request.method == "GET":
             chosen = request.query_params.get("scenario") or (names[0] if names else "")
-            return self.render(request, "size.html", names=names, chosen=chosen)
+            return self.render(
+                request, "size.html", names=names, chosen=chosen, shift_patterns=SHIFT_PATTERNS
+            )
         form = await self._form(request)
         name = str(form.get("scenario", ""))
         reps = _int(form, "replications", 2, MAX_REPLICATIONS)
         days = _int(form, "days", 2, 3650)
         max_staff = _int(form, "max_staff", 1, 1000)
+        by_hour = str(form.get("by_hour", "")) in ("1", "on", "yes", "true")
+        patterns = form.get("shifts", [])
+        patterns = [patterns] if isinstance(patterns, str) else list(patterns)
+        unknown = [p for p in patterns if p not in SHIFT_PATTERNS]
+        if unknown:
+            raise PageError(
+                422,
+                N_("shifts: expected patterns among %(allowed)s, found %(found)s."),
+                allowed=", ".join(SHIFT_PATTERNS),
+                found=repr(unknown[0]),
+            )
+        if patterns and not by_hour:
+            raise PageError(422, N_("Shifts are planned only when sizing by the hour."))
         sc = self._load(name)
         if not sc.targets:
             raise PageError(
                 422, N_("The scenario %(name)s has no targets to size against."), name=name
             )
-        ws = self.ws
+        ws, lang = self.ws, self.language(request)
+        if by_hour:
+            return self._size_by_hour(sc, reps, days, max_staff, patterns, lang)
 
         def work(job: Job) -> str:
             from simulator.sizing import size
@@ -581,7 +614,57 @@ class Pages:
             result = size(
                 sc, replications=reps, horizon_days=days, max_staff=max_staff, progress=tick
             )
-            return ws.relative(writers.write_sizing(result, ws.results))
+            return ws.relative(writers.write_sizing(result, ws.results, lang=lang))
+
+        return self._submit("size", sc.name, work)
+
+    def _size_by_hour(
+        self,
+        sc: Any,
+        reps: int | None,
+        days: int | None,
+        max_staff: int | None,
+        patterns: list[str],
+        lang: str,
+    ) -> Response:
+        """``pasc size --by-hour [--shifts ...]`` as a job: the staffing by the hour,
+        verified by simulation, then (when patterns are ticked) the shift plan."""
+        from simulator.sizing_by_hour import WAIT_QUANTILES
+
+        if not any(t.kpi in WAIT_QUANTILES and t.max is not None for t in sc.targets):
+            raise PageError(
+                422,
+                N_(
+                    "Sizing by the hour needs a wait target (wait_minutes.p50, .p90 or .p95 "
+                    "with max) in the scenario %(name)s."
+                ),
+                name=sc.name,
+            )
+        ws = self.ws
+
+        def work(job: Job) -> str:
+            from simulator.sizing_by_hour import plan_and_verify_shifts, size_by_hour
+
+            count = [0]
+
+            def tick(step: str) -> None:
+                count[0] += 1
+                job.step = step
+                job.progress(count[0], 0)
+
+            result = size_by_hour(
+                sc,
+                replications=reps,
+                horizon_days=days,
+                max_staff=max_staff or 30,
+                progress=tick,
+            )
+            shifts = None
+            if patterns:
+                tick("planning and verifying the shifts")
+                shifts = plan_and_verify_shifts(result, patterns)
+            tick("writing the folder and its pictures")
+            return ws.relative(writers.write_size_by_hour(result, ws.results, shifts, lang=lang))
 
         return self._submit("size", sc.name, work)
 
@@ -600,13 +683,13 @@ class Pages:
         days = _int(form, "days", 1, 3650)
         overrides = {"horizon.days": days} if days is not None else None
         scenarios = [self._load(str(form.get(k, "")), overrides) for k in ("a", "b")]
-        ws = self.ws
+        ws, lang = self.ws, self.language(request)
 
         def work(job: Job) -> str:
             from simulator.compare import compare
 
             comparison = compare(scenarios, reps, progress=job.progress)
-            return ws.relative(writers.write_comparison(comparison, ws.results))
+            return ws.relative(writers.write_comparison(comparison, ws.results, lang=lang))
 
         return self._submit("compare", " / ".join(s.name for s in scenarios), work)
 
@@ -722,6 +805,12 @@ class Pages:
             "kind": kind,
             "isnan": _isnan,
         }
+        if kind == "size" and is_by_hour(meta):
+            from simulator.report import recorded_language
+
+            context.update(by_hour_context(meta, folder))
+            context["report_lang"] = recorded_language(folder)
+            return self.render(request, "result_size_by_hour.html", **context)
         if kind == "size":
             answer = meta.get("answer") or {}
             context["curve"] = [
@@ -738,9 +827,21 @@ class Pages:
         """The folder's ``report.html`` in the page's language: the one written with the
         folder when it is in that language, else ``report.<lang>.html``, drawn once from
         the folder's files and pictures (:func:`simulator.report.report_in_language`)."""
-        from simulator.report import ReportError, report_in_language
+        from simulator.report import REPORT_FILE, ReportError, report_in_language
 
         folder = self._folder(request.path_params["path"])
+        if folder_kind(folder) == "size" and is_by_hour(read_meta(folder)):
+            # A sizing by the hour cannot be drawn again from its files (the report
+            # needs the simulation): its report.html is served in the language it was
+            # written in (the result page says which).
+            path = folder / REPORT_FILE
+            if not path.is_file():
+                raise PageError(404, N_("There is no page at this address."))
+            return Response(
+                path.read_bytes(),
+                media_type=SERVED_SUFFIXES[".html"],
+                headers={"Content-Security-Policy": "sandbox"},
+            )
         try:
             path = report_in_language(folder, self.language(request))
         except ReportError as exc:

@@ -50,6 +50,8 @@ class Job:
     total: int = 0
     result: Any = None
     error: str | None = None
+    #: What the job is doing now, in the library's words (English), when it says.
+    step: str = ""
     submitted: float = field(default_factory=time.time)
     finished: float | None = None
     cancel_requested: threading.Event = field(default_factory=threading.Event)

@@ -44,11 +44,65 @@ def read_meta(folder: Path) -> dict[str, Any]:
     return json.loads((folder / f"{kind}.json").read_text(encoding="utf-8"))
 
 
+def is_by_hour(meta: dict[str, Any]) -> bool:
+    """Whether a sizing folder's ``size.json`` is that of ``pasc size --by-hour``."""
+    return "staff_hours" in meta and isinstance(meta.get("answer"), dict) and "erlang" in meta
+
+
+def by_hour_context(meta: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """What the page of a sizing by the hour shows, from its ``size.json``: one row per
+    open hour with each desk group's answer, plain Erlang C answer (``missed`` when it
+    misses the wait target in that hour, simulated) and flat answer; the shift plan."""
+    answer: dict[str, dict[str, int]] = meta.get("answer") or {}
+    erlang: dict[str, dict[str, int]] = meta.get("erlang") or {}
+    misses = {p: set(hours) for p, hours in (meta.get("erlang_misses") or {}).items()}
+    flat = meta.get("flat_answer") or {}
+    pools = list(answer)
+    hours = sorted({int(h) for p in pools for h in answer[p]})
+    rows = [
+        {
+            "hour": h,
+            "cells": [
+                {
+                    "pool": p,
+                    "answer": answer[p].get(str(h), 0),
+                    "erlang": erlang.get(p, {}).get(str(h), 0),
+                    "missed": h in misses.get(p, set()),
+                    "flat": flat.get(p),
+                }
+                for p in pools
+            ],
+        }
+        for h in hours
+    ]
+    staff_hours = float(meta.get("staff_hours") or 0.0)
+    flat_hours = float(meta.get("flat_staff_hours") or 0.0)
+    return {
+        "pools": pools,
+        "hour_rows": rows,
+        "missed_hours": {p: sorted(misses.get(p, set())) for p in pools},
+        "staff_hours": staff_hours,
+        "flat_staff_hours": flat_hours,
+        "saved_staff_hours": flat_hours - staff_hours,
+        "shifts": meta.get("shifts"),
+        "has_shifts_yaml": (folder / "shifts.yaml").is_file(),
+    }
+
+
 def pictures(folder: Path) -> list[str]:
     """The folder's ``*.png`` file names, in a stable reading order."""
     order = ["wait", "handle", "hourly", "queue-heatmap", "backlog", "on-time"]
+    order += ["by-hour-", "wait-by-hour", "roster-"]  # sizing by the hour
+
+    def rank(name: str) -> int:
+        stem = name[:-4]
+        for i, key in enumerate(order):
+            if stem == key or (key.endswith("-") and stem.startswith(key)):
+                return i
+        return 99
+
     names = sorted(p.name for p in folder.glob("*.png"))
-    return sorted(names, key=lambda n: (order.index(n[:-4]) if n[:-4] in order else 99, n))
+    return sorted(names, key=lambda n: (rank(n), n))
 
 
 def zip_folder(folder: Path) -> bytes:
@@ -122,6 +176,17 @@ def excel_workbook(folder: Path, t: Translator) -> bytes:
             )
         header = ["kpi", "name", "op", "threshold", "mean", "ci_low", "ci_high", "verdict"]
         sheets.append(("Targets", [*header, "verdict_shown"], targets))
+    elif kind == "size" and is_by_hour(meta):
+        import pandas as pd
+
+        table = pd.read_csv(folder / "by_hour.csv")
+        sheets.append(("By hour", list(table.columns), table.values.tolist()))
+        hours = [
+            ["staff_hours", _num(meta.get("staff_hours"))],
+            ["flat_staff_hours", _num(meta.get("flat_staff_hours"))],
+            ["verified", bool(meta.get("verified"))],
+        ]
+        sheets.append(("Staff-hours", ["key", "value"], hours))
     elif kind == "size":
         import pandas as pd
 
