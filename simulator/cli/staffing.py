@@ -356,6 +356,11 @@ def print_size_by_hour(result, shifts, folder: Path) -> None:
         f"Staff-hours a day: [bold]{result.staff_hours:.1f}[/bold] by hour, "
         f"{result.flat_staff_hours:.1f} flat ({flat or 'the scenario counts'})."
     )
+    if result.staff_hours > result.flat_staff_hours:
+        console.print(
+            "The flat answer meets the targets over the whole day; in every hour, its busiest "
+            "hours need more staff than it has."
+        )
     for pool, g in result.groups.items():
         if g.sipp_misses:
             hours = ", ".join(f"{h:02d}:00" for h in g.sipp_misses)
