@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -20,21 +18,13 @@ def write_new_file(path: Path, text: str, force: bool) -> None:
         )
     if path.exists() and path.is_dir():
         raise BadInput(f"{path}: expected a file name, found a folder")
+    from simulator.artifacts import write_file_atomically
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+        write_file_atomically(path, text, durable=False)
     except OSError as exc:
         raise BadInput(f"{path}: cannot write there ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def report_path_for(out: Path) -> Path:

@@ -254,25 +254,18 @@ def tickets_path_for(path: str | Path) -> Path:
 def write_table(frame: pd.DataFrame, path: str | Path) -> None:
     """Write CSV (UTF-8 with a byte-order mark, so Excel shows Vietnamese letters) or
     XLSX, by the file's suffix, atomically: a temporary file renamed into place."""
-    import os
-    import tempfile
+    import io
+
+    from simulator.artifacts import write_file_atomically
 
     p = Path(path)
-    # The temporary file keeps the suffix: pandas picks the writer by it.
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=f".partial{p.suffix}", dir=p.parent)
-    os.close(fd)
-    try:
-        if p.suffix.lower() == ".xlsx":
-            frame.to_excel(tmp, index=False, engine="openpyxl", sheet_name="export")
-        else:
-            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if p.suffix.lower() == ".xlsx":
+        buffer = io.BytesIO()
+        frame.to_excel(buffer, index=False, engine="openpyxl", sheet_name="export")
+        data = buffer.getvalue()
+    else:
+        data = frame.to_csv(index=False).encode("utf-8-sig")
+    write_file_atomically(p, data, durable=False)
 
 
 def export_run_folder(
