@@ -1923,6 +1923,12 @@ def rebuild_report(folder: str | Path, lang: str | None = None) -> Path:
         result, meta = load_run_folder(folder)
         return write_run_report(result, folder, {**meta, **environment}, lang=lang)
     if kind == "size":
+        if "staff_hours" in json.loads((folder / "size.json").read_text(encoding="utf-8")):
+            raise ReportError(
+                f"{folder}: expected a run, size or compare folder to redraw, found a "
+                "pasc size --by-hour folder (its report.html is drawn when it is written; "
+                "run pasc size --by-hour again for another language)"
+            )
         sizing, meta = load_sizing_folder(folder)
         return write_sizing_report(sizing, folder, {**meta, **environment}, lang=lang)
     comparison, meta = load_comparison_folder(folder)

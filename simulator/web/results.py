@@ -30,11 +30,15 @@ SERVED_SUFFIXES = {
 
 
 def folder_kind(folder: Path) -> str | None:
-    """``run``, ``size`` or ``compare`` by the summary file the folder holds."""
-    for kind in ("run", "size", "compare"):
-        if (folder / f"{kind}.json").is_file():
-            return kind
-    return None
+    """``run``, ``size`` or ``compare`` by the summary file the folder holds (None: not
+    a results folder); the rule is :func:`simulator.artifacts.folder_kind`'s."""
+    from simulator.artifacts import RunFolderError
+    from simulator.artifacts import folder_kind as kind_of
+
+    try:
+        return kind_of(folder)
+    except RunFolderError:
+        return None
 
 
 def read_meta(folder: Path) -> dict[str, Any]:
