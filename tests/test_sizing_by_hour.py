@@ -134,6 +134,7 @@ def test_pasc_size_by_hour_writes_the_answer_and_reports_staff_hours(tmp_path):
         (["--shifts", "full-day"], "--by-hour"),
         (["--by-hour", "--pool", "nobody"], "desk group"),
         (["--by-hour", "--shifts", "night"], "patterns"),
+        (["--by-hour", "--shifts", "window=5-3"], "window=MIN-MAX"),
     ],
 )
 def test_pasc_size_by_hour_bad_options_are_exit_2(tmp_path, extra, words):
@@ -146,3 +147,15 @@ def test_pasc_size_by_hour_bad_options_are_exit_2(tmp_path, extra, words):
     path.write_text(scenario_to_yaml(steep_scenario()), encoding="utf-8")
     res = CliRunner().invoke(main, ["size", str(path), "--out", str(tmp_path / "o"), *extra])
     assert res.exit_code == 2 and words in res.output, res.output
+
+
+def test_shift_patterns_from_the_command_line():
+    from simulator.cli.staffing import parse_shift_patterns
+
+    patterns = parse_shift_patterns(
+        "full-day,split=09:30-11:30+13:30-15:30,window=3-5", steep_scenario()
+    )
+    assert patterns[0] == "full-day"
+    assert patterns[1]["spans"] == ["09:30-11:30", "13:30-15:30"]
+    window = patterns[2]
+    assert (window["start"], window["end"], window["min_hours"]) == ("08:00", "17:00", 3.0)

@@ -162,8 +162,9 @@ def erlang(
     "shift_patterns",
     default=None,
     metavar="PATTERNS",
-    help="With --by-hour: turn the answer into shifts of these patterns (comma-separated: "
-    "full-day, morning, afternoon) and verify the shift plan by simulation.",
+    help="With --by-hour: turn the answer into the fewest shifts of these patterns "
+    "(comma-separated: full-day, morning, afternoon, split=09:30-11:30+13:30-15:30, "
+    "window=3-5) and verify the shift plan by simulation.",
 )
 @quiet_option
 @lang_option
@@ -280,16 +281,7 @@ def size_by_hour_cmd(
             f"{source}: --pool: expected a desk group ({', '.join(names)}) with --by-hour, "
             f"found {unknown[0]!r}"
         )
-    patterns = None
-    if shift_patterns is not None:
-        patterns = [p.strip() for p in shift_patterns.split(",") if p.strip()]
-        allowed = {"full-day", "morning", "afternoon"}
-        bad = [p for p in patterns if p not in allowed]
-        if bad or not patterns:
-            raise BadInput(
-                f"--shifts: expected patterns among {', '.join(sorted(allowed))}, "
-                f"found {shift_patterns!r}"
-            )
+    patterns = parse_shift_patterns(shift_patterns, sc) if shift_patterns is not None else None
     say = None if (quiet or as_json) else (lambda text: click.echo(text, err=True))
     with open_backend_for(workers, backend, scheduler, what="size") as runner:
         try:
@@ -317,6 +309,49 @@ def size_by_hour_cmd(
         print_size_by_hour(result, shifts, folder)
     if strict and not result.verified:
         sys.exit(EXIT_TARGET_FAILED)
+
+
+SHIFT_PATTERN_HELP = (
+    "full-day, morning, afternoon, split=09:30-11:30+13:30-15:30 (a split shift: its "
+    "periods), window=3-5 (any window of 3 to 5 working hours inside the opening hours)"
+)
+
+
+def parse_shift_patterns(text: str, sc) -> list:
+    """``--shifts`` into the patterns of :func:`simulator.shifts.plan_shifts`."""
+    patterns: list = []
+    spans = sc.calendar.open_spans_minutes()
+    for item in (p.strip() for p in text.split(",")):
+        name, _, arg = item.partition("=")
+        if item in ("full-day", "morning", "afternoon"):
+            patterns.append(item)
+        elif name == "split" and arg:
+            patterns.append({"name": f"split {arg}", "spans": arg.split("+")})
+        elif name == "window" and arg:
+            low, _, high = arg.partition("-")
+            try:
+                lo_h, hi_h = float(low), float(high or low)
+            except ValueError:
+                lo_h = hi_h = -1.0
+            if not 0 < lo_h <= hi_h:
+                raise BadInput(f"--shifts: expected window=MIN-MAX hours (3-5), found {item!r}")
+            first, last = spans[0][0], spans[-1][1]
+            patterns.append(
+                {
+                    "name": f"window {arg} h",
+                    "start": f"{first // 60:02d}:{first % 60:02d}",
+                    "end": f"{last // 60:02d}:{last % 60:02d}",
+                    "min_hours": lo_h,
+                    "max_hours": hi_h,
+                }
+            )
+        else:
+            raise BadInput(
+                f"--shifts: expected patterns among {SHIFT_PATTERN_HELP}, found {item!r}"
+            )
+    if not patterns:
+        raise BadInput(f"--shifts: expected patterns among {SHIFT_PATTERN_HELP}, found {text!r}")
+    return patterns
 
 
 def _by_hour_renderer(shifts):
