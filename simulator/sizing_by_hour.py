@@ -324,6 +324,8 @@ def size_by_hour(
     meeting the scenario's wait target in every hour, verified by simulation; with
     ``flat``, also the flat answer of :func:`simulator.sizing.size`, to compare."""
     kpi, target = _wait_target(scenario)
+    if not math.isfinite(target):
+        raise ValueError(f"the wait target must be a number of minutes, found {target}")
     quantile = WAIT_QUANTILES[kpi]
     seed = scenario.seed if seed is None else seed
     reps = replications or max(scenario.replications, 10)
@@ -435,6 +437,4 @@ def size_by_hour(
                         current[p][min(room, key=lambda h: arrivals[h])] += 1
         for pool in names:
             groups[pool].schedule = dict(current[pool])
-    if not math.isfinite(target):
-        raise ValueError("the wait target must be a number")
     return result
