@@ -49,7 +49,7 @@ from simulator.model.pools import Call, StaffPool
 from simulator.model.record import Record
 from simulator.model.recorder import Recorder
 from simulator.model.signoff import SignOffRounds
-from simulator.model.tables import HourlyBins, KeptTables, TableSink
+from simulator.model.tables import SEGMENT, HourlyBins, KeptTables, TableSink
 from simulator.scenario.channels import CHANNEL_KINDS, HANDOVER, ChannelKind
 from simulator.scenario.models import Scenario
 from simulator.stats import StreamingQuantiles
@@ -377,7 +377,7 @@ class Center:
         processes_back_office = self.back_office is None
         hourly = recorder.hourly
         if hourly is not None:  # the busy intervals of the hourly table, appended directly
-            which_log, start_log, end_log = (lst.append for lst in hourly.busy)
+            busy_log, segment = hourly.busy, SEGMENT.pack
             pool_index = hourly.pool_index[pool.name]
         handle_sink, stay_sink = recorder.handle_sink, recorder.stay_sink
         timeout = env.timeout
@@ -422,9 +422,7 @@ class Center:
             end = env.now
             rec.desk_end = end
             if hourly is not None:
-                which_log(pool_index)
-                start_log(rec.desk_start)
-                end_log(end)
+                busy_log += segment(pool_index, rec.desk_start, end)
             if rec.measured:
                 handle_sink(end - rec.desk_start)
                 stay_sink(end - rec.queued)

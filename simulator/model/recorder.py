@@ -16,6 +16,7 @@ center's own queues.
 from __future__ import annotations
 
 import math
+import struct
 
 import numpy as np
 
@@ -25,6 +26,7 @@ from simulator.model.tables import (
     CHUNK_ROWS,
     DAILY_COLUMNS,
     RECORD_COLUMNS,
+    SEGMENT,
     HourlyBins,
     KeptTables,
     TableSink,
@@ -33,6 +35,11 @@ from simulator.stats import StreamingQuantiles
 
 #: Values kept in plain lists before they are folded into the statistics.
 BUFFERED_VALUES = 8192
+#: A record's numbers in the row buffer: id, procedure, priority, arrival, desk start,
+#: desk end, resolved, due, queued (each a double: ids and indices stay exact).
+ROW_NUMBERS = struct.Struct("9d")
+#: ... and its objects: channel, desk group, outcome, on time.
+ROW_OBJECTS = 4
 
 
 class Recorder:
@@ -53,9 +60,12 @@ class Recorder:
         self.postal_delivery_minutes = postal_delivery_minutes
         self.measure_from = measure_from
         self.keep_records = keep_records
-        # Rows are buffered as tuples and handed out as columns, CHUNK_ROWS at a time.
+        # Rows are buffered as they happen, a record's numbers packed as doubles (read
+        # back as arrays without visiting one Python float each) and its few shared
+        # objects in a flat list; they are handed out as columns, CHUNK_ROWS at a time.
         self.sink: TableSink = sink if sink is not None else KeptTables()
-        self.rows: list[tuple] = []
+        self.numbers = bytearray()
+        self.objects: list = []
         self.daily_rows: list[tuple[int, int, int, int]] = []
         self.hourly = hourly
         self._hq_since = 0.0  # start of the queue length's current segment (hourly)
@@ -121,10 +131,7 @@ class Recorder:
         """The number of walk-ins waiting changed by ``delta`` at ``now``."""
         if self._queue_log is not None:
             if self._queue_len:
-                starts, ends, lengths = self._queue_log
-                starts.append(self._hq_since)
-                ends.append(now)
-                lengths.append(self._queue_len)
+                self._queue_log += SEGMENT.pack(self._hq_since, now, self._queue_len)
             self._hq_since = now
         if now > self.measure_from:
             self.queue_area += self._queue_len * (now - self._queue_since)
@@ -149,53 +156,45 @@ class Recorder:
             self.hourly.day_over(day)
 
     def _hand_out_records(self) -> None:
-        if not self.rows:
+        objects = self.objects
+        if not objects:
             return
-        (
-            rid,
-            kind,
-            proc,
-            prio,
-            group,
-            arrival,
-            start,
-            end,
-            resolved,
-            due,
-            outcome,
-            on_time,
-            queued,
-        ) = (list(c) for c in zip(*self.rows, strict=True))
-        self.rows = []
-        arrival_a = np.asarray(arrival, dtype=float)
-        start_a = np.asarray(start, dtype=float)
-        end_a = np.asarray(end, dtype=float)
-        resolved_a = np.asarray(resolved, dtype=float)
-        queued_a = np.asarray(queued, dtype=float)
-        proc_a = np.asarray(proc, dtype=np.int64)
+        numbers = np.frombuffer(self.numbers, dtype=float).reshape(-1, ROW_NUMBERS.size // 8)
+        self.numbers, self.objects = bytearray(), []
+        rid, proc, prio, arrival_a, start_a, end_a, resolved_a, due_a, queued_a = (
+            np.ascontiguousarray(c) for c in numbers.T
+        )
+        kind, group, outcome, on_time = (objects[i::ROW_OBJECTS] for i in range(ROW_OBJECTS))
+        del objects
+        n = len(kind)
+        proc_a = proc.astype(np.int64)
         # A walk-in's wait counts from the last time it joined the queue (a citizen
         # coming back with a supplement queues again); results going back by post
         # reach the citizen the delivery days later.
-        by_post = np.array([k.result_by_post for k in kind]) & (np.asarray(outcome) == "completed")
-        returned = np.where(by_post, resolved_a + self.postal_delivery_minutes, resolved_a)
+        returned_a = resolved_a.copy()
+        if self.postal_delivery_minutes:
+            by_post = np.fromiter((k.result_by_post for k in kind), bool, n) & np.fromiter(
+                map("completed".__eq__, outcome), bool, n
+            )
+            returned_a[by_post] += self.postal_delivery_minutes
         columns = {
-            "record": rid,
+            "record": rid.astype(np.int64),
             "channel": [k.name for k in kind],
-            "procedure": self._proc_ids_a[proc_a].tolist(),
-            "field": self._proc_fields_a[proc_a].tolist(),
-            "priority": prio,
+            "procedure": self._proc_ids_a[proc_a],
+            "field": self._proc_fields_a[proc_a],
+            "priority": prio != 0.0,
             "desk": [g.name if g is not None else None for g in group],
-            "arrival_minute": arrival,
-            "day": (arrival_a // MINUTES_PER_DAY).astype(np.int64).tolist(),
-            "wait_minutes": (start_a - queued_a).tolist(),
-            "handle_minutes": (end_a - start_a).tolist(),
-            "desk_end_minute": end,
-            "resolved_minute": resolved,
-            "due_minute": due,
+            "arrival_minute": arrival_a,
+            "day": (arrival_a // MINUTES_PER_DAY).astype(np.int64),
+            "wait_minutes": start_a - queued_a,
+            "handle_minutes": end_a - start_a,
+            "desk_end_minute": end_a,
+            "resolved_minute": resolved_a,
+            "due_minute": due_a,
             "outcome": outcome,
             "on_time": on_time,
-            "returned_minute": returned.tolist(),
-            "queued_minute": queued,
+            "returned_minute": returned_a,
+            "queued_minute": queued_a,
         }
         assert tuple(columns) == RECORD_COLUMNS
         self.sink("records", columns)
@@ -219,25 +218,20 @@ class Recorder:
             on_time = now <= rec.due
             self.on_time += on_time
             if self.keep_records:  # self._row(rec, now, "completed", on_time), inlined
-                rows = self.rows
-                rows.append(
-                    (
-                        rec.id,
-                        rec.channel,
-                        rec.proc,
-                        rec.priority,
-                        rec.group,
-                        rec.arrival,
-                        rec.desk_start,
-                        rec.desk_end,
-                        now,
-                        rec.due,
-                        "completed",
-                        on_time,
-                        rec.queued,
-                    )
+                self.numbers += ROW_NUMBERS.pack(
+                    rec.id,
+                    rec.proc,
+                    rec.priority,
+                    rec.arrival,
+                    rec.desk_start,
+                    rec.desk_end,
+                    now,
+                    rec.due,
+                    rec.queued,
                 )
-                if len(rows) >= CHUNK_ROWS:
+                objects = self.objects
+                objects.extend((rec.channel, rec.group, "completed", on_time))
+                if len(objects) >= CHUNK_ROWS * ROW_OBJECTS:
                     self._hand_out_records()
 
     def record_rejected(self, rec: Record, now: float) -> None:
@@ -276,24 +270,19 @@ class Recorder:
     def _row(self, rec: Record, resolved: float, outcome: str, on_time: bool | None) -> None:
         # What the record's row needs, as it is now; the derived columns (names,
         # wait, handle, day, return by post) are computed per chunk, with numpy.
-        self.rows.append(
-            (
-                rec.id,
-                rec.channel,
-                rec.proc,
-                rec.priority,
-                rec.group,
-                rec.arrival,
-                rec.desk_start,
-                rec.desk_end,
-                resolved,
-                rec.due,
-                outcome,
-                on_time,
-                rec.queued,
-            )
+        self.numbers += ROW_NUMBERS.pack(
+            rec.id,
+            rec.proc,
+            rec.priority,
+            rec.arrival,
+            rec.desk_start,
+            rec.desk_end,
+            resolved,
+            rec.due,
+            rec.queued,
         )
-        if len(self.rows) >= CHUNK_ROWS:
+        self.objects.extend((rec.channel, rec.group, outcome, on_time))
+        if len(self.objects) >= CHUNK_ROWS * ROW_OBJECTS:
             self._hand_out_records()
 
     # -- the replication's KPIs --------------------------------------------------------
