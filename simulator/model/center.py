@@ -45,7 +45,8 @@ import simpy
 from simulator.model.calendar import MINUTES_PER_DAY, OpeningHours
 from simulator.model.conditions import WorkingConditions
 from simulator.model.demand import FilingGenerator, effective_channel_shares
-from simulator.model.pools import Call, StaffPool
+from simulator.model.events import Call, Tick
+from simulator.model.pools import StaffPool
 from simulator.model.record import Record
 from simulator.model.recorder import Recorder
 from simulator.model.signoff import SignOffRounds
@@ -177,7 +178,7 @@ class Center:
         for name, kind in CHANNEL_KINDS.items():
             if shares.get(name, 0.0) > 0:
                 gen = FilingGenerator(scenario, name, self.hours, streams)
-                env.process(self.filings(kind, gen))
+                self.filings(kind, gen)
         self.hand_over_backlog(streams)
         for pool in self.desks:
             pool.processes = [env.process(self.desk_staff(pool, i)) for i in range(pool.count)]
@@ -238,18 +239,33 @@ class Center:
                 self.recorder.day_closed(env.now, day, total, backlog, waiting)
 
     # -- arrivals ------------------------------------------------------------------------
-    def filings(
-        self, channel: ChannelKind, gen: FilingGenerator
-    ) -> Generator[simpy.Event, Any, None]:
-        """Citizens filing records through one channel, day after day."""
+    def filings(self, channel: ChannelKind, gen: FilingGenerator) -> None:
+        """Citizens filing records through one channel, day after day.
+
+        Filings are drawn :data:`BLOCK_DAYS` working days at a time. Each filing is
+        an occurrence of one :class:`Tick`, rescheduled at the next filing's time:
+        what a process yielding a timeout per filing would do, in the same event
+        order, without a generator to resume or a Timeout to build per filing.
+        """
         env = self.env
         recorder = self.recorder
         receive = self.intake[channel.taken_in_by]
         hourly = self.recorder.hourly if channel.taken_in_by == "desk" else None
         deadline_days = np.asarray(self.deadline_days)
-        timeout = env.timeout
         ids = self._ids
-        for first in range(0, self.total_days, BLOCK_DAYS):
+        blocks = iter(range(0, self.total_days, BLOCK_DAYS))
+        rows: Any = iter(())  # the block's filings not filed yet
+        optional: list[tuple[str, list]] = []
+        block_end = 0.0
+        upcoming: tuple | None = None  # the filing the tick occurs for next
+        phase = "start"  # then "filing" or "block end"
+
+        def next_block() -> bool:
+            """Draw the next block of days; False when the horizon is over."""
+            nonlocal rows, optional, block_end, upcoming
+            first = next(blocks, None)
+            if first is None:
+                return False
             n_days = min(BLOCK_DAYS, self.total_days - first)
             batch = gen.days(first, n_days)
             times = batch.times
@@ -259,32 +275,54 @@ class Center:
             optional = batch.optional_columns()
             if hourly is not None:
                 hourly.walk_ins_filed(times)
-            for i, (t, proc, prio, rej, intake, processing, due_t, meas) in enumerate(
-                zip(
-                    times.tolist(),
-                    batch.procedure.tolist(),
-                    batch.priority.tolist(),
-                    batch.rejected.tolist(),
-                    batch.intake_minutes.tolist(),
-                    batch.processing_minutes.tolist(),
-                    due.tolist(),
-                    measured.tolist(),
-                    strict=True,
-                )
-            ):
-                delay = t - env.now
-                if delay > 0:
-                    yield timeout(delay)
-                rec = Record(
-                    next(ids), channel, proc, prio, t, intake, processing, rej, meas, due_t
-                )
-                for name, values in optional:
-                    setattr(rec, name, values[i])
-                receive(rec)
+            rows = zip(
+                times.tolist(),
+                batch.procedure.tolist(),
+                batch.priority.tolist(),
+                batch.rejected.tolist(),
+                batch.intake_minutes.tolist(),
+                batch.processing_minutes.tolist(),
+                due.tolist(),
+                measured.tolist(),
+                itertools.count(),
+            )
             block_end = (first + n_days) * MINUTES_PER_DAY
-            if block_end > env.now:
-                yield timeout(block_end - env.now)
-            recorder.day_ended()
+            upcoming = next(rows, None)
+            return True
+
+        def occur(tick: Tick) -> None:
+            nonlocal upcoming, phase
+            due = phase == "filing"  # the tick occurs at the upcoming filing's time
+            if phase == "block end":
+                recorder.day_ended()
+            if not due and not next_block():
+                return  # the horizon is over
+            phase = "filing"
+            while True:
+                while upcoming is not None:
+                    if not due:
+                        delay = upcoming[0] - env.now
+                        if delay > 0:
+                            tick.again(delay)
+                            return
+                    due = False
+                    t, proc, prio, rej, intake, processing, due_t, meas, i = upcoming
+                    rec = Record(
+                        next(ids), channel, proc, prio, t, intake, processing, rej, meas, due_t
+                    )
+                    for name, values in optional:
+                        setattr(rec, name, values[i])
+                    receive(rec)
+                    upcoming = next(rows, None)
+                if block_end > env.now:
+                    phase = "block end"
+                    tick.again(block_end - env.now)
+                    return
+                recorder.day_ended()
+                if not next_block():
+                    return
+
+        Tick(env, occur)
 
     def hand_over_backlog(self, streams: RandomStreams) -> None:
         """Records left unresolved at the abolished district level, handed over on day one

@@ -27,31 +27,11 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import simpy
-from simpy.events import NORMAL, PENDING
+
+from simulator.model.events import Call
 
 if TYPE_CHECKING:
     from simulator.model.record import Record
-
-
-class Call(simpy.Event):
-    """What an idle staff member waits for: a call to look at the queues again
-    (``succeed()``), or a walk-in handed over on arrival, answered at the end
-    of the service (:meth:`answer_after`), which spares an event per service
-    that starts at an idle desk."""
-
-    def __init__(self, env: simpy.Environment, staff_id: int):
-        # simpy.Event.__init__ inlined, as simpy.Timeout does (one per idle spell);
-        # setup.cfg pins simpy's major version for these internals.
-        self.env = env
-        self.callbacks: list = []
-        self._value = PENDING
-        self.staff_id = staff_id
-
-    def answer_after(self, delay: float, value: Any) -> None:
-        """Trigger with ``value`` in ``delay`` minutes (as a ``simpy.Timeout`` does)."""
-        self._ok = True
-        self._value = value
-        self.env.schedule(self, NORMAL, delay)
 
 
 class StaffPool:
