@@ -45,7 +45,7 @@ import simpy
 from simulator.model.calendar import MINUTES_PER_DAY, OpeningHours
 from simulator.model.conditions import WorkingConditions
 from simulator.model.demand import FilingGenerator, effective_channel_shares
-from simulator.model.events import Call, Tick
+from simulator.model.events import Call, Environment, Tick
 from simulator.model.pools import StaffPool
 from simulator.model.record import Record
 from simulator.model.recorder import Recorder
@@ -80,12 +80,12 @@ class Center:
         scenario: Scenario,
         streams: RandomStreams,
         keep_records: bool = False,
-        env: simpy.Environment | None = None,
+        env: Environment | None = None,
         sink: TableSink | None = None,
     ):
         self.sc = scenario
         # Several centers of a province share one environment (and one clock).
-        self.env = env if env is not None else simpy.Environment()
+        self.env = env if env is not None else Environment()
         # Where a walk-in goes when its own center is crowded (province models).
         self.router: Any = None
         self.center_id = scenario.name
@@ -823,7 +823,7 @@ class Center:
                     self.recorder.busy(pool.name, start, end)
 
     def run(self) -> ReplicationOutput:
-        self.env.run(until=self.end_time)
+        self.env.run_until(self.end_time)
         return self.collect()
 
     def collect(self) -> ReplicationOutput:

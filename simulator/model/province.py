@@ -24,9 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import simpy
-
 from simulator.model.center import Center, ReplicationOutput
+from simulator.model.events import Environment
 from simulator.model.record import Record
 from simulator.scenario.models import Scenario
 from simulator.streams import PrefixedStreams, RandomStreams
@@ -117,7 +116,7 @@ def simulate_province(
     horizons = {(c.scenario.horizon.days, c.scenario.horizon.warmup_days) for c in centers}
     if len(horizons) > 1:
         raise ValueError(f"expected one horizon for every center, found {sorted(horizons)}")
-    env = simpy.Environment()
+    env = Environment()
     streams = RandomStreams(seed, replication)
     built = {c.id: Center(c.scenario, PrefixedStreams(streams, c.id), env=env) for c in centers}
     if routing is not None:
@@ -125,7 +124,7 @@ def simulate_province(
             neighbours = [built[n] for n in c.neighbours if n in built]
             built[c.id].router = NeighbourRouter(routing, neighbours, streams(f"{c.id}/routing"))
     end = max(center.end_time for center in built.values())
-    env.run(until=end)
+    env.run_until(end)
     out = {}
     for cid, center in built.items():
         result = center.collect()
