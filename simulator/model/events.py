@@ -79,11 +79,13 @@ class Tick(simpy.Event):
         self.env = env
         self._ok = True
         self._value = None
-        self.callback = callback
-        self.callbacks: list | None = [callback]
+        # Nothing else holds the tick, so its one-callback list can be reused.
+        self._callbacks = [callback]
+        self.callbacks: list | None = self._callbacks
         env.schedule(self, URGENT)
 
     def again(self, delay: float) -> None:
         """Occur once more, ``delay`` minutes from now (after this occurrence ended)."""
-        self.callbacks = [self.callback]
-        self.env.schedule(self, NORMAL, delay)
+        self.callbacks = self._callbacks
+        env = self.env
+        heapq.heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))  # schedule()
