@@ -45,7 +45,7 @@ import simpy
 from simulator.model.calendar import MINUTES_PER_DAY, OpeningHours
 from simulator.model.conditions import WorkingConditions
 from simulator.model.demand import FilingGenerator, effective_channel_shares
-from simulator.model.events import Call, Environment, Tick
+from simulator.model.events import Alarm, Call, Environment, Tick
 from simulator.model.pools import StaffPool
 from simulator.model.record import Record
 from simulator.model.recorder import Recorder
@@ -419,6 +419,7 @@ class Center:
             pool_index = hourly.pool_index[pool.name]
         handle_sink, stay_sink = recorder.handle_sink, recorder.stay_sink
         timeout = env.timeout
+        alarm = Alarm(env)  # this officer's desk services
         start_service = self.start_service
         record_resolved = recorder.record_resolved
         needs_signature = self.needs_signature
@@ -438,7 +439,7 @@ class Center:
             if (priority_queue or queue) and not conditions.desks_stopped:
                 rec = priority_queue.popleft() if priority_queue else queue.popleft()
                 recorder.queue_changed(env.now, -1)
-                yield timeout(start_service(pool, staff_id, rec))
+                yield alarm.after(start_service(pool, staff_id, rec))
             elif (
                 processes_back_office
                 and pool.backlog

@@ -67,6 +67,25 @@ class Call(simpy.Event):
         self.env.schedule(self, NORMAL, delay)
 
 
+class Alarm(simpy.Event):
+    """A timeout that one process reuses for the waits nothing interrupts (a desk
+    service): ``yield alarm.after(minutes)`` behaves as ``yield env.timeout(minutes)``,
+    in the same event order, without building a Timeout each time."""
+
+    def __init__(self, env: simpy.Environment):
+        self.env = env
+        self._ok = True
+        self._value = None
+        self.callbacks: list | None = None
+
+    def after(self, delay: float) -> Alarm:
+        """Go off ``delay`` minutes from now (the previous alarm has gone off)."""
+        self.callbacks = []
+        env = self.env
+        heapq.heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))  # schedule()
+        return self
+
+
 class Tick(simpy.Event):
     """One event object for a chain of occurrences, each calling ``callback(tick)``:
     the callback schedules the next with :meth:`again`. It stands for a process
