@@ -236,7 +236,7 @@ class Center:
                 total += len(self.sign_off.waiting)
             self.in_progress_at_close.append(total)
             if keep:
-                self.recorder.day_closed(env.now, day, total, backlog, waiting)
+                self.recorder.day_closed(env.now, day, total, backlog, waiting, self.queued_since())
 
     # -- arrivals ------------------------------------------------------------------------
     def filings(self, channel: ChannelKind, gen: FilingGenerator) -> None:
@@ -377,7 +377,7 @@ class Center:
         # Otherwise (including a citizen back at the very instant of opening, just
         # before the opening is processed) the citizen queues.
         (pool.priority_queue if rec.priority else pool.queue).append(rec)
-        self.recorder.queue_changed(self.env.now, 1)
+        self.recorder.joined_queue(self.env.now)
         if rec.patience < math.inf:
             self.env.timeout(rec.patience).callbacks.append(
                 self._patience_runs_out(rec, pool, rec.visit)
@@ -438,7 +438,7 @@ class Center:
                 continue
             if (priority_queue or queue) and not conditions.desks_stopped:
                 rec = priority_queue.popleft() if priority_queue else queue.popleft()
-                recorder.queue_changed(env.now, -1)
+                recorder.left_queue(rec.queued, env.now)
                 yield alarm.after(start_service(pool, staff_id, rec))
             elif (
                 processes_back_office
@@ -755,7 +755,7 @@ class Center:
             if rec.visit != visit or not math.isnan(rec.desk_start):
                 return  # already served, or this is an earlier visit's timer
             (pool.priority_queue if rec.priority else pool.queue).remove(rec)
-            self.recorder.queue_changed(self.env.now, -1)
+            self.recorder.left_queue(rec.queued, self.env.now)
             if rec.comes_back_after_abandon:
                 rec.comes_back_after_abandon = False  # comes back once at most
                 # Comes back the next working day; the deadline restarts then, so
@@ -793,6 +793,15 @@ class Center:
         return [p for p in (*self.desks, self.back_office, self.postal) if p is not None]
 
     # -- running -------------------------------------------------------------------------
+    def queued_since(self) -> list[float]:
+        """When each walk-in waiting now joined its desk queue."""
+        return [
+            rec.queued
+            for pool in self.desks
+            for q in (pool.priority_queue, pool.queue)
+            for rec in q
+        ]
+
     def records_in_system(self) -> list[Record]:
         """Every record still waiting, being worked on, or outside waiting to come back
         (for the in-progress count)."""
@@ -832,7 +841,9 @@ class Center:
         recorder = self.recorder
         self.book_work_in_progress()
         with_citizen = [rec for rec, away in self.outside.items() if away]
-        recorder.run_ended(self.env.now, self.records_in_system(), with_citizen)
+        recorder.run_ended(
+            self.env.now, self.records_in_system(), with_citizen, self.queued_since()
+        )
         sc = self.sc
         open_minutes = sc.horizon.days * self.hours.open_minutes_per_day
         # Utilization is the busy share of the open time staff had for records.

@@ -68,7 +68,9 @@ class Recorder:
         self.objects: list = []
         self.daily_rows: list[tuple[int, int, int, int]] = []
         self.hourly = hourly
-        self._hq_since = 0.0  # start of the queue length's current segment (hourly)
+        # Hourly queue: each wait is logged (start, end, 1) as it ends, and the waits
+        # still going on at a day's close up to then (waits before this are logged).
+        self._queue_logged_until = 0.0
         self._queue_log = hourly.queue if hourly is not None else None
         self._proc_ids_a = np.array(procedure_ids, dtype=object)
         self._proc_fields_a = np.array(procedure_fields, dtype=object)
@@ -86,10 +88,11 @@ class Recorder:
         self.with_citizen = 0
         self.routed_out = 0  # walk-ins who went to a neighbouring center (province models)
         self.routed_in = 0
-        self.queue_area = 0.0
+        # The walk-ins waiting now (all desk groups), the most at once, and the queue
+        # length's integral over the measured window: the sum of every wait's part in it.
+        self.waiting = 0
         self.queue_max = 0
-        self._queue_len = 0
-        self._queue_since = measure_from
+        self.queue_area = 0.0
         self._stays: list[float] = []
         self.wait_sink = self.waits.buffer.append
         # Waits by the clock hour the citizen joined the queue (per-hour targets).
@@ -127,32 +130,47 @@ class Recorder:
         self.time_in_center_n += len(self._stays)
         self._stays.clear()
 
-    def queue_changed(self, now: float, delta: int) -> None:
-        """The number of walk-ins waiting changed by ``delta`` at ``now``."""
+    def joined_queue(self, now: float) -> None:
+        """A walk-in joined a desk queue at ``now``."""
+        self.waiting += 1
+        if self.waiting > self.queue_max and now >= self.measure_from:
+            self.queue_max = self.waiting
+
+    def left_queue(self, queued: float, now: float) -> None:
+        """A walk-in who joined a desk queue at ``queued`` left it at ``now`` (called to a
+        desk, or gone)."""
+        self.waiting -= 1
+        measure_from = self.measure_from
+        if now > measure_from:
+            self.queue_area += now - (queued if queued > measure_from else measure_from)
+        if self._queue_log is not None and now > queued:
+            since = self._queue_logged_until
+            self._queue_log += SEGMENT.pack(queued if queued > since else since, now, 1.0)
+
+    def _still_waiting(self, queued: list[float], now: float) -> None:
+        """The waits still going on at ``now`` (joined at ``queued``): their part so far."""
         if self._queue_log is not None:
-            if self._queue_len:
-                self._queue_log += SEGMENT.pack(self._hq_since, now, self._queue_len)
-            self._hq_since = now
-        if now > self.measure_from:
-            self.queue_area += self._queue_len * (now - self._queue_since)
-            self._queue_since = now
-        self._queue_len += delta
-        if self._queue_len > self.queue_max and now >= self.measure_from:
-            self.queue_max = self._queue_len
+            since = self._queue_logged_until
+            for q in queued:
+                if now > q:
+                    self._queue_log += SEGMENT.pack(q if q > since else since, now, 1.0)
+            self._queue_logged_until = now
 
     def busy(self, pool: str, start: float, end: float) -> None:
         """Staff of ``pool`` worked from ``start`` to ``end`` (for the hourly table)."""
         self.hourly.busy_interval(pool, start, end)
 
-    def day_closed(self, now: float, day: int, in_center: int, backlog: int, waiting: int) -> None:
+    def day_closed(
+        self, now: float, day: int, in_center: int, backlog: int, waiting: int, queued: list[float]
+    ) -> None:
         """The end (``now``) of working day ``day``, records table kept: its daily row,
-        and the hourly rows of the day before (final now)."""
+        and the hourly rows of the day before (final now). ``queued``: when each walk-in
+        still waiting joined the queue."""
         self.daily_rows.append((day, in_center, backlog, waiting))
         if len(self.daily_rows) >= CHUNK_ROWS:
             self._hand_out_daily()
         if self.hourly is not None:
-            self.hourly.queue_segment(self._hq_since, now, self._queue_len)
-            self._hq_since = now
+            self._still_waiting(queued, now)
             self.hourly.day_over(day)
 
     def _hand_out_records(self) -> None:
@@ -247,15 +265,23 @@ class Recorder:
                 self._row(rec, now, "abandoned", None)
 
     def run_ended(
-        self, now: float, in_system: list[Record], with_citizen: list[Record] = ()
+        self,
+        now: float,
+        in_system: list[Record],
+        with_citizen: list[Record] = (),
+        queued: list[float] = (),
     ) -> None:
         """The records still in progress when the run stops: in queues, in someone's
         hands, at another agency, or (``with_citizen``, a subset) back with the citizen
-        for a supplement, whose deadline restarts on return: those are never overdue."""
+        for a supplement, whose deadline restarts on return: those are never overdue.
+        ``queued``: when each walk-in still waiting joined the queue."""
         self.waits.flush()
         self.handles.flush()
         self._fold_stays()
-        self.queue_changed(now, 0)
+        measure_from = self.measure_from
+        if now > measure_from:
+            self.queue_area += sum(now - (q if q > measure_from else measure_from) for q in queued)
+        self._still_waiting(list(queued), now)
         away = {rec.id for rec in with_citizen}
         for rec in in_system:
             if rec.measured:

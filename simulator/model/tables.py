@@ -190,10 +190,6 @@ class HourlyBins:
     def walk_ins_filed(self, times: np.ndarray) -> None:
         self.arrivals = np.concatenate([self.arrivals, times])
 
-    def queue_segment(self, start: float, end: float, length: int) -> None:
-        if length and end > start:
-            self.queue += SEGMENT.pack(start, end, length)
-
     def day_over(self, day: int) -> None:
         """Working day ``day`` has ended: the days before it are final; their rows are
         handed out a block of :data:`HAND_OUT_DAYS` at a time (fewer numpy calls)."""
