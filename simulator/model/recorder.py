@@ -66,6 +66,7 @@ class Recorder:
         self.sink: TableSink = sink if sink is not None else KeptTables()
         self.numbers = bytearray()
         self.objects: list = []
+        self._full = CHUNK_ROWS * ROW_OBJECTS  # len(objects) of a full chunk
         self.daily_rows: list[tuple[int, int, int, int]] = []
         self.hourly = hourly
         # Hourly queue: each wait is logged (start, end, 1) as it ends, and the waits
@@ -249,7 +250,7 @@ class Recorder:
                 )
                 objects = self.objects
                 objects.extend((rec.channel, rec.group, "completed", on_time))
-                if len(objects) >= CHUNK_ROWS * ROW_OBJECTS:
+                if len(objects) >= self._full:
                     self._hand_out_records()
 
     def record_rejected(self, rec: Record, now: float) -> None:
@@ -308,7 +309,7 @@ class Recorder:
             rec.queued,
         )
         self.objects.extend((rec.channel, rec.group, outcome, on_time))
-        if len(self.objects) >= CHUNK_ROWS * ROW_OBJECTS:
+        if len(self.objects) >= self._full:
             self._hand_out_records()
 
     # -- the replication's KPIs --------------------------------------------------------
