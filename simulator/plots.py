@@ -22,12 +22,15 @@ the default.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -117,16 +120,214 @@ class PascFigure(Figure):
 
     Figures made without ``pyplot`` are not known to Jupyter's inline backend;
     ``_repr_png_`` is the hook IPython looks for on any object it displays.
+
+    A figure given a :class:`_Column` (``fig.column``) places its axes itself at
+    each draw, in margins computed from its texts (see :class:`_Column`), instead
+    of using a matplotlib layout engine.
     """
+
+    column: _Column | None = None
 
     def _repr_png_(self) -> bytes:
         buffer = io.BytesIO()
         self.savefig(buffer, format="png", dpi=100)
         return buffer.getvalue()
 
+    def draw(self, renderer) -> None:
+        if self.column is not None and self.get_layout_engine() is None:
+            self.column.place(self)
+        super().draw(renderer)
+
 
 def _figure(width: float, height: float) -> Figure:
     return PascFigure(figsize=(width, height), layout="constrained")
+
+
+# -- fixed margins for the pictures of a run -------------------------------------------------
+#
+# The pictures of a run are laid out by _Column, not by matplotlib's constrained
+# layout, for speed: constrained layout measured every artist of every axes twice
+# (``get_tightbbox``) and made ``savefig`` draw the whole figure once more beforehand,
+# about a third of the drawing time of ``pasc run``. These pictures are simple (one
+# column of axes, maybe a colorbar or a legend above one of them), so the margins
+# can be computed from what the figure holds: the width of the tick labels actually
+# shown, the number of lines of each title and axis label, the labels that overhang
+# the ends of an axis. Text sizes are measured once per string (in points, cached),
+# and the placement runs at each draw, so a figure edited after it is made (a new
+# title, another y-label) is laid out again.
+
+#: Space (points) around the decorations of an axes: at the edges of the figure (twice
+#: that between two panels); a little more than the rounding of text sizes at any dpi.
+_EDGE = 5.0
+_TITLE_SIZE = 10.0
+_MEASURE_LOCK = threading.Lock()
+_MEASURE: list[Any] = []
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_size(text: str, size: float, weight: str = "normal") -> tuple[float, float]:
+    """Width and height (points) of a text, as matplotlib lays it out unrotated."""
+    if not text:
+        return 0.0, 0.0
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    with _MEASURE_LOCK:
+        if not _MEASURE:
+            # At 720 dpi (10 pixels a point) glyph widths are hardly rounded to pixels.
+            fig = Figure(figsize=(1, 1), dpi=720)
+            _MEASURE.extend([fig, FigureCanvasAgg(fig).get_renderer()])
+        fig, renderer = _MEASURE
+        label = Text(0, 0, text, fontsize=size, fontweight=weight)
+        label.set_figure(fig)
+        box = label.get_window_extent(renderer)
+    return float(box.width) / 10 * 1.02, float(box.height) / 10  # 2 %: hinting at low dpi
+
+
+def _tick_extent(axis: Any, length: float) -> tuple[float, float, float]:
+    """How far the tick labels of an axis reach out of the axes, across the axis
+    (points, with the ticks and their pad), and how far they overhang its two
+    ends along it (at the start and the end of the axis, points)."""
+    ticks = axis.majorTicks  # its first tick is made now; the drawing reuses it
+    if not ticks:
+        return 0.0, 0.0, 0.0
+    tick = ticks[0]
+    if not (tick.label1.get_visible() or tick.label2.get_visible()):
+        # Labels hidden (an inner panel of a shared axis): room for the tick marks.
+        shown = tick.tick1line.get_visible() or tick.tick2line.get_visible()
+        return (tick.get_tick_padding() if shown else 0.0), 0.0, 0.0
+    v0, v1 = axis.get_view_interval()
+    locs = axis.get_majorticklocs()
+    labels = axis.get_major_formatter().format_ticks(locs)
+    size = tick.label1.get_fontsize()
+    vertical = axis.axis_name == "y"
+    across = before = after = 0.0
+    span = (v1 - v0) or 1.0
+    for loc, text in zip(locs, labels, strict=False):
+        frac = (loc - v0) / span
+        if not -1e-9 <= frac <= 1 + 1e-9:
+            continue  # not drawn
+        width, height = _text_size(text, size)
+        along = height if vertical else width
+        across = max(across, width if vertical else height)
+        before = max(before, along / 2 - frac * length)
+        after = max(after, along / 2 - (1 - frac) * length)
+    if not across:
+        return 0.0, before, after
+    return across + tick.get_tick_padding() + tick.get_pad(), before, after
+
+
+def _label_extent(axis: Any) -> float:
+    """The thickness (points) of an axis label and its pad, 0 without a label."""
+    label = axis.label
+    if not label.get_visible() or not label.get_text():
+        return 0.0
+    return axis.labelpad + _text_size(label.get_text(), label.get_fontsize())[1]
+
+
+class _Column:
+    """Axes stacked in one column, placed in margins computed from their texts.
+
+    ``axes`` top to bottom get equal heights; ``title`` is the text above them all
+    (a suptitle, fontsize ``_TITLE_SIZE``); ``above`` maps an axes to the room
+    (points) a legend drawn above it needs; ``colorbar`` is a colorbar axes drawn
+    to the right of ``axes[0]`` (its width 1/20 of its height, as matplotlib does).
+    Each axes title is read at ``_TITLE_SIZE``.
+    """
+
+    def __init__(
+        self,
+        axes: Sequence[Axes],
+        *,
+        title: str = "",
+        above: Mapping[Axes, float] | None = None,
+        colorbar: Axes | None = None,
+    ) -> None:
+        self.axes = list(axes)
+        self.title = title
+        self.above = dict(above or {})
+        self.colorbar = colorbar
+
+    def _margins(self, width: float, height: float) -> list[float]:
+        """The room (points) the texts around the axes need: at the left and the
+        right of the column, right of the colorbar, above and below each axes.
+        Read at the current positions (the axes' lengths set the tick locations)."""
+        left = right = 0.0
+        tops, bottoms = [], []
+        for ax in self.axes:
+            box = ax.get_position()
+            y_across, y_before, y_after = _tick_extent(ax.yaxis, box.height * height)
+            x_across, x_before, x_after = _tick_extent(ax.xaxis, box.width * width)
+            left = max(left, y_across + _label_extent(ax.yaxis), x_before)
+            right = max(right, x_after)
+            title = max(
+                (
+                    _text_size(ax.get_title(loc), _TITLE_SIZE)[1]
+                    for loc in ("left", "center", "right")
+                ),
+                default=0.0,
+            )
+            top = (title + mpl.rcParams["axes.titlepad"] if title else 0.0) + self.above.get(
+                ax, 0.0
+            )
+            tops.append(max(top, y_after))
+            bottoms.append(max(x_across + _label_extent(ax.xaxis), y_before))
+        bar = 0.0
+        if self.colorbar is not None:
+            cax = self.colorbar
+            across, _, _ = _tick_extent(cax.yaxis, cax.get_position().height * height)
+            bar = across + _label_extent(cax.yaxis)
+        return [left, right, bar, *tops, *bottoms]
+
+    def _set(self, margins: list[float], width: float, height: float) -> None:
+        left, right, bar, *rest = margins
+        n = len(self.axes)
+        tops, bottoms = rest[:n], rest[n:]
+        suptitle = _text_size(self.title, _TITLE_SIZE)[1] + _EDGE if self.title else 0.0
+        x0 = (_EDGE + left) / width
+        x1 = 1 - (_EDGE + right) / width
+        y1 = 1 - (_EDGE + suptitle + tops[0]) / height
+        y0 = (_EDGE + bottoms[-1]) / height
+        gaps = sum(bottoms[i] + tops[i + 1] + 2 * _EDGE for i in range(n - 1)) / height
+        each = max((y1 - y0 - gaps) / n, 0.01)
+        if self.colorbar is not None:
+            # The colorbar: as tall as the axes, 1/20 as wide, after a gap of 5 % of
+            # the figure width, or more if the last x tick label overhangs further.
+            thick = each * height / 20 / width
+            cb0 = 1 - (_EDGE + bar) / width - thick
+            x1 = cb0 - max(0.05 * width, _EDGE + right) / width
+            self.colorbar.set_position([cb0, y1 - each, thick, each])
+        top = y1
+        for i, ax in enumerate(self.axes):
+            if i:
+                top -= (bottoms[i - 1] + tops[i] + 2 * _EDGE) / height
+            ax.set_position([x0, top - each, max(x1 - x0, 0.01), each])
+            top -= each
+
+    def place(self, fig: Figure) -> None:
+        width, height = fig.get_size_inches() * 72
+        margins = None
+        for _ in range(3):  # tick locations follow the axes' lengths: settle them
+            new = self._margins(width, height)
+            if new == margins:
+                break
+            margins = new
+            self._set(margins, width, height)
+
+
+def _title(ax: Axes, text: str) -> None:
+    """The title of a run picture, at the left above the axes.
+
+    Given at ``y=1`` (just above the axes, where matplotlib puts it anyway when
+    no tick label is on top) so that matplotlib does not measure both axes at
+    each draw to check whether the title clears them.
+    """
+    ax.set_title(text, loc="left", fontsize=_TITLE_SIZE, y=1.0)
+
+
+def _column_figure(width: float, height: float) -> PascFigure:
+    """A figure without layout engine: its axes are placed by a :class:`_Column`."""
+    return PascFigure(figsize=(width, height))
 
 
 def _run_title(result: RunResult) -> str:
@@ -193,9 +394,10 @@ def wait_distribution(result: RunResult, *, target_minutes: float | None = None)
     share actually reached at the target is written beside it.
     """
     sc = result.scenario
-    fig = _figure(8, 4.6)
+    fig = _column_figure(8, 4.6)
     ax = fig.add_subplot()
-    ax.set_title(f"Walk-in waiting time\n{_run_title(result)}", loc="left", fontsize=10)
+    fig.column = _Column([ax])
+    _title(ax, f"Walk-in waiting time\n{_run_title(result)}")
     rec = _records(result)
     walk = rec[(rec["channel"] == "walk_in") & rec["wait_minutes"].notna()]
     targets = _targets_on(sc, "wait_minutes")
@@ -300,13 +502,10 @@ def handle_time_by_field(result: RunResult, *, target_minutes: float | None = No
     where the 30-minute promise is at risk.
     """
     sc = result.scenario
-    fig = _figure(8, 4.6)
+    fig = _column_figure(8, 4.6)
     ax = fig.add_subplot()
-    ax.set_title(
-        f"Handle time at the desk, by procedure field\n{_run_title(result)}",
-        loc="left",
-        fontsize=10,
-    )
+    fig.column = _Column([ax])
+    _title(ax, f"Handle time at the desk, by procedure field\n{_run_title(result)}")
     rec = _records(result)
     desk = rec[rec["handle_minutes"].notna()]
     targets = _targets_on(sc, "handle_minutes")
@@ -320,19 +519,20 @@ def handle_time_by_field(result: RunResult, *, target_minutes: float | None = No
     if desk.empty:
         _no_data(ax, "no record was handled at a desk in this run")
         return fig
-    fields = [f for f in _field_order(sc) if f in set(desk["field"])]
+    rows = desk.groupby("field").indices  # one pass over the table, not one per field
+    fields = [f for f in _field_order(sc) if f in rows]
     q = QUANTILES.get(stat)
+    grouped = desk.groupby(["field", "replication"])["handle_minutes"]
+    per_rep = grouped.quantile(q) if q is not None else grouped.mean()
+    minutes = desk["handle_minutes"].to_numpy(dtype=float)
     means, lows, highs, dots, counts, colors = [], [], [], [], [], []
     for f in fields:
-        g = desk[desk["field"] == f]
-        per_rep = g.groupby("replication")["handle_minutes"]
-        values = per_rep.quantile(q).to_numpy() if q is not None else per_rep.mean().to_numpy()
-        m, lo, hi = t_interval(values)
+        m, lo, hi = t_interval(per_rep.loc[f].to_numpy())
         means.append(m)
         lows.append(lo)
         highs.append(hi)
-        dots.append(float(g["handle_minutes"].mean()))
-        counts.append(len(g))
+        dots.append(float(minutes[rows[f]].mean()))
+        counts.append(len(rows[f]))
         if threshold is None:
             colors.append(SERIES_COLORS[0])
         else:
@@ -620,14 +820,12 @@ def hourly_profile(result: RunResult) -> Figure:
     """
     sc = result.scenario
     hourly = result.hourly
-    fig = _figure(8, 7.2)
+    fig = _column_figure(8, 7.2)
     axes = fig.subplots(3, 1, sharex=True)
-    fig.suptitle(
-        f"By hour of the day (mean over days and replications)\n{_run_title(result)}",
-        x=0.01,
-        ha="left",
-        fontsize=10,
-    )
+    title = f"By hour of the day (mean over days and replications)\n{_run_title(result)}"
+    width, height = fig.get_size_inches() * 72
+    fig.suptitle(title, x=_EDGE / width, y=1 - _EDGE / height, ha="left", fontsize=_TITLE_SIZE)
+    fig.column = _Column(axes, title=title)
     if hourly.empty:
         for ax in axes:
             _no_data(ax, "no hourly data in this run")
@@ -672,16 +870,20 @@ def hourly_profile(result: RunResult) -> Figure:
     axes[2].set_ylabel("staff busy\n(% of open time)")
     axes[2].set_xlabel("hour of the day (each value covers one clock hour, drawn at its middle)")
     for ax in axes:
+        ax.grid(alpha=0.3)  # before the ticks are made, not an update of each of them
         _hour_axis(ax, sc, hours)
-        ax.grid(alpha=0.3)
     if pools or sc.calendar.type != "continuous":
-        axes[2].legend(
+        legend = axes[2].legend(
             fontsize=8,
             loc="lower left",
             bbox_to_anchor=(0, 1.0),
             ncols=len(pools) + 1,
             frameon=False,
         )
+        # One row of entries above the panel: its pads around one line of text.
+        pads = mpl.rcParams["legend.borderaxespad"] + 2 * mpl.rcParams["legend.borderpad"]
+        line = max(_text_size(t.get_text(), 8)[1] for t in legend.get_texts())
+        fig.column.above[axes[2]] = pads * 8 + line
     return fig
 
 
@@ -707,10 +909,11 @@ def hourly_heatmap(result: RunResult, column: str = "queue_length") -> Figure:
         raise ValueError(
             f"expected a column among {', '.join(hourly.columns[3:])}, found {column!r}"
         )
-    fig = _figure(8, 4.8)
+    fig = _column_figure(8, 4.8)
     ax = fig.add_subplot()
+    fig.column = _Column([ax])
     label = HEATMAP_COLUMNS.get(column) or f"{column.partition('.')[2]} busy (% of open time)"
-    ax.set_title(f"{label}, day × hour\n{_run_title(result)}", loc="left", fontsize=10)
+    _title(ax, f"{label}, day × hour\n{_run_title(result)}")
     if hourly.empty:
         _no_data(ax, "no hourly data in this run")
         return fig
@@ -728,7 +931,8 @@ def hourly_heatmap(result: RunResult, column: str = "queue_length") -> Figure:
         vmax=1 if share else None,
         shading="flat",
     )
-    bar = fig.colorbar(image, ax=ax)
+    fig.column.colorbar = fig.add_axes((0.9, 0.1, 0.02, 0.8))  # placed by the column
+    bar = fig.colorbar(image, cax=fig.column.colorbar)
     bar.set_label(label)
     if share:
         bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -753,13 +957,10 @@ def backlog_over_horizon(result: RunResult) -> Figure:
     """
     sc = result.scenario
     daily = result.daily
-    fig = _figure(8, 4.2)
+    fig = _column_figure(8, 4.2)
     ax = fig.add_subplot()
-    ax.set_title(
-        f"Records in progress at the close of each working day\n{_run_title(result)}",
-        loc="left",
-        fontsize=10,
-    )
+    fig.column = _Column([ax])
+    _title(ax, f"Records in progress at the close of each working day\n{_run_title(result)}")
     if daily.empty:
         _no_data(ax, "no daily data in this run")
         return fig
@@ -807,20 +1008,24 @@ def on_time_by_procedure(result: RunResult, *, target: float | None = None) -> F
     threshold = target if target is not None else (targets[0].threshold if targets else None)
     op = targets[0].op if targets else ">="
     procs = [p for p in sc.procedures]
-    fig = _figure(8, 1.2 + 0.45 * len(procs))
+    fig = _column_figure(8, 1.2 + 0.45 * len(procs))
     ax = fig.add_subplot()
+    fig.column = _Column([ax])
     overall = result.kpi("on_time_rate")[0] if "on_time_rate" in set(result.kpis.columns) else None
     wanted = "" if threshold is None else f"; target {_op(op)} {_fmt(threshold, True)}, red dashed"
-    ax.set_title(
+    _title(
+        ax,
         f"On-time share by procedure (overall {_fmt(overall, True)}{wanted})\n{_run_title(result)}",
-        loc="left",
-        fontsize=10,
     )
+    # One grouping of the table for all procedures (not a filter and a groupby each).
+    per_rep = done["on_time"].astype(float).groupby([done["procedure"], done["replication"]])
+    per_rep = per_rep.mean()
+    resolved = done["procedure"].value_counts()
+    with_records = set(per_rep.index.get_level_values(0))
     means, lows, highs, colors, labels = [], [], [], [], []
     for p in procs:
-        g = done[done["procedure"] == p.id]
-        values = g.groupby("replication")["on_time"].apply(lambda s: s.astype(float).mean())
-        m, lo, hi = t_interval(values.to_numpy()) if len(values) else (math.nan,) * 3
+        values = per_rep.loc[p.id].to_numpy() if p.id in with_records else np.array([])
+        m, lo, hi = t_interval(values) if len(values) else (math.nan,) * 3
         means.append(m)
         lows.append(lo)
         highs.append(hi)
@@ -828,7 +1033,8 @@ def on_time_by_procedure(result: RunResult, *, target: float | None = None) -> F
             colors.append(SERIES_COLORS[0])
         else:
             colors.append(VERDICT_COLORS[_verdict_of(op, threshold, lo, hi)])
-        labels.append(f"{p.id}\n({_deadline_text(p.deadline_working_days)}, {len(g):,} resolved)")
+        n = int(resolved.get(p.id, 0))
+        labels.append(f"{p.id}\n({_deadline_text(p.deadline_working_days)}, {n:,} resolved)")
     ys = np.arange(len(procs))[::-1]
     ax.barh(ys, np.nan_to_num(means), color=colors, height=0.6, gid="procedures")
     xerr = np.vstack(
