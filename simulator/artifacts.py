@@ -183,16 +183,94 @@ def _write_table(path: Path, table: pd.DataFrame) -> None:
     table.to_csv(path, index=False)
 
 
+#: Characters that make the csv module quote a field (``QUOTE_MINIMAL``).
+_QUOTED = (",", '"', "\n", "\r")
+#: The Python types an object column may hold for :func:`_csv_column` to write it.
+_PLAIN_OBJECTS = frozenset({str, bool, int, float})
+
+
+def _csv_column(series: pd.Series) -> list[str] | None:
+    """The fields ``to_csv`` writes for one column (``na_rep=""``), or None when this
+    column might be written otherwise by pandas (any other dtype or object)."""
+    import numpy as np
+    import pandas as pd
+
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        return list(map(str, series.tolist()))
+    if isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype.itemsize == 8:
+        values = series.to_numpy()
+        # pandas writes numpy's str of a float64: the same shortest repr as Python's
+        text = list(map(repr, values.tolist()))
+        for i in np.flatnonzero(np.isnan(values)).tolist():
+            text[i] = ""
+        return text
+    if not (
+        (isinstance(dtype, np.dtype) and dtype.kind == "O") or isinstance(dtype, pd.StringDtype)
+    ):
+        return None
+    values = series.tolist()
+    missing = series.isna().to_numpy()
+    kinds = {type(v) for v, gone in zip(values, missing.tolist(), strict=True) if not gone}
+    if not kinds <= _PLAIN_OBJECTS:
+        return None
+    text = values if kinds == {str} else [str(v) for v in values]
+    for i in np.flatnonzero(missing).tolist():
+        text[i] = ""
+    if str in kinds:
+        joined = "".join(text)
+        if any(c in joined for c in _QUOTED):
+            return None  # quoted fields: left to pandas' csv writer
+    return text
+
+
+def _csv_lines(table: pd.DataFrame) -> list[str] | None:
+    """The lines ``table.to_csv(index=False)`` writes, made column by column and joined
+    row by row (several times quicker: pandas turns floats into numpy strings,
+    then hands Python objects to the csv module), or None when some column or
+    name is anything but plain numbers, booleans and unquoted text."""
+    names = [str(name) for name in table.columns]
+    if len(names) < 2 or any(c in name for name in names for c in _QUOTED):
+        return None  # a lone field may be quoted even when empty: pandas knows
+    columns = []
+    for _, series in table.items():
+        column = _csv_column(series)
+        if column is None:
+            return None
+        columns.append(column)
+    end = os.linesep  # to_csv's line terminator, put at the end of the last field
+    names[-1] += end
+    columns[-1] = [field + end for field in columns[-1]]
+    return [",".join(names), *map(",".join, zip(*columns, strict=True))]
+
+
 def write_records_table(folder: Path, records: pd.DataFrame) -> Path:
     """``records.csv.gz``: one row per record, every replication.
 
     The one function that writes the records table (the largest file of a
     run). gzip level 1 rather than pandas' default 9: the file is read back
-    the same way and is about as small, in a fraction of the time."""
+    the same way and is about as small, in a fraction of the time.
+
+    The lines are :func:`_csv_lines`' where it can make them, else pandas'
+    ``to_csv`` writes the file. Either way the file has the same bytes: the
+    lines go one ``write`` each through the same text wrapper into the same
+    ``GzipFile`` as pandas' csv writer sends them (deflate's output depends on
+    how its input arrives, so the same text alone would not do)."""
+    import gzip
+    import io
+
     path = folder / "records.csv.gz"
-    records.to_csv(
-        path, index=False, compression={"method": "gzip", "compresslevel": 1, "mtime": 0}
-    )
+    lines = _csv_lines(records)
+    if lines is None:
+        records.to_csv(
+            path, index=False, compression={"method": "gzip", "compresslevel": 1, "mtime": 0}
+        )
+        return path
+    with (
+        gzip.GzipFile(filename=str(path), mode="wb", compresslevel=1, mtime=0) as raw,
+        io.TextIOWrapper(raw, encoding="utf-8", newline="") as text,
+    ):
+        text.writelines(lines)
     return path
 
 
@@ -332,6 +410,19 @@ class _SpoolWriter:
         write_file_atomically(count, str(self.records).encode(), durable=False)
 
 
+def _installed_version(package: str) -> str:
+    """``importlib.metadata.version(package)``, reading only the metadata's headers:
+    ``version`` parses the whole file, long description included (most of the
+    time of :func:`software_versions`), for one header that comes before it."""
+    import email
+    from importlib.metadata import distribution
+
+    dist = distribution(package)
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or dist.read_text("") or ""
+    found = email.message_from_string(text.split("\n\n", 1)[0])["Version"]
+    return found if isinstance(found, str) else dist.version
+
+
 def software_versions() -> dict[str, str]:
     """Versions of Python, the libraries the numbers depend on, pasc and the platform."""
     import platform
@@ -339,7 +430,7 @@ def software_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for package in ("simpy", "numpy", "scipy", "pandas", "matplotlib", "pasc"):
         try:
-            out[package] = version(package)
+            out[package] = _installed_version(package)
         except PackageNotFoundError:
             out[package] = "not installed"
     out["platform"] = platform.platform()

@@ -995,14 +995,24 @@ def _can_fork() -> bool:
     )
 
 
+def _stop_signals() -> set[int]:
+    """The signals held back while a drawer is forked (see :meth:`PictureDrawers.__enter__`)."""
+    import signal
+
+    return {signal.SIGINT, signal.SIGTERM}
+
+
 def _drawer_ready() -> None:
-    """A drawing process: loads matplotlib and the pictures' module at once (while
-    its parent is still simulating), leaves Ctrl-C to the parent (which stops it)
-    and ends quietly on SIGTERM (it inherits the handlers of ``pasc``, which print)."""
+    """A drawing process: leaves Ctrl-C to the parent (which stops it), ends quietly on
+    SIGTERM (it inherits the handlers of ``pasc``, which raise and print), and only
+    then lets those signals in (they were held back while it was forked, so that
+    no inherited handler can ever run here), and loads matplotlib and the
+    pictures' module at once (while its parent is still simulating)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _stop_signals())
     from simulator import plots  # noqa: F401
 
 
@@ -1012,15 +1022,178 @@ def _draw_pngs(result: RunResult, names: list[str]) -> list[bytes]:
     return [figure_png(plots.run_figure(result, name)) for name in names]
 
 
+#: The templates of the run report (``run.html`` and what it extends and imports).
+_RUN_TEMPLATES = (
+    "report/run.html",
+    "report/base.html",
+    "report/_macros.html",
+    "report/_scenario.html",
+    "report/_model.html",
+)
+
+
+def _prepare_run_report(lang: str) -> None:
+    """Compile the run report's templates and load the catalog of ``lang`` (both kept:
+    :func:`template_environment` caches templates, :func:`translator_for` catalogs),
+    work the report needs anyway, done while the drawers draw rather than after."""
+    env = template_environment()
+    for name in _RUN_TEMPLATES:
+        with contextlib.suppress(jinja2.TemplateNotFound):
+            env.get_template(name)
+    translator_for(lang)
+
+
+class _DrawerTraceback(Exception):
+    """The traceback of an exception raised in a drawing process (its ``__cause__``
+    in this one, as :mod:`multiprocessing.pool` does)."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _failure(exc: BaseException) -> tuple[str, BaseException, str]:
+    """A drawing process's exception as a message: the exception itself when it can be
+    pickled, else a :class:`RuntimeError` naming it, and its traceback's text."""
+    import pickle
+    import traceback
+
+    text = "".join(traceback.format_exception(exc))
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+    return ("error", exc, text)
+
+
+def _answer(conn: Any, work: Any, *args: Any) -> None:
+    """Send ``("ok", work(*args))`` on ``conn``, or the failure if ``work`` raises; a
+    reader that has gone (its end closed: the parent stopped) is no error."""
+    try:
+        message: tuple[Any, ...] = ("ok", work(*args))
+    except Exception as exc:
+        message = _failure(exc)
+    with contextlib.suppress(OSError):
+        conn.send(message)
+
+
+def _draw_with_siblings(result: RunResult, first: list[str], readers: list[Any]) -> list[Any]:
+    """The first drawer's share of ``result`` drawn here, then each sibling's answer
+    (read from ``readers``), in share order; a sibling's failure is raised again."""
+    drawn = [_draw_pngs(result, first)]
+    for reader in readers:
+        try:
+            status, *answer = reader.recv()
+        except EOFError:
+            raise RuntimeError("a picture drawer stopped without an answer") from None
+        if status != "ok":
+            exc, text = answer
+            raise exc from _DrawerTraceback(text)
+        drawn.append(answer[0])
+    return drawn
+
+
+def _fork_sibling(result: RunResult, names: list[str], keep: Any) -> tuple[int, Any]:
+    """Fork a copy of this drawer that draws ``names`` of ``result`` (both inherited,
+    so nothing is imported or sent again) and answers on a pipe of its own; return
+    its process id and the pipe's reading end. ``keep`` are the connections the
+    copy must close (its parent's and its elder siblings'), so that an end of file
+    on any of them still means that their writer has gone."""
+    import multiprocessing
+    import signal
+
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:  # the sibling: draw, answer, leave without running any exit handler
+        code = 1
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+            for conn in (*keep, reader):
+                conn.close()
+            _answer(writer, _draw_pngs, result, names)
+            code = 0
+        finally:
+            os._exit(code)
+    writer.close()
+    return pid, reader
+
+
+def _drawer_main(conn: Any, other_end: Any) -> None:
+    """The first drawing process, forked before the simulation: loads the pictures'
+    module (matplotlib) while its parent simulates, then serves runs until its
+    parent closes the connection or sends ``None``.
+
+    For each run (``(result, shares)``, the run pickled once) it forks one
+    sibling per share after the first, which inherits matplotlib and the run by
+    copy-on-write, draws its share itself, and answers with every share's PNGs.
+    A SIGTERM (:meth:`PictureDrawers.__exit__` on Ctrl-C) stops the siblings
+    too, quietly: none outlives its drawer."""
+    import signal
+
+    other_end.close()  # the parent's end: an end of file means the parent has gone
+    _drawer_ready()
+    siblings: list[int] = []
+
+    def stop(signum: int, frame: Any) -> None:
+        for pid in siblings:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in siblings:
+            with contextlib.suppress(OSError):
+                os.waitpid(pid, 0)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        result, shares = job
+        readers = []
+        # SIGTERM waits while a sibling is forked, so that none escapes `stop`.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        try:
+            for share in shares[1:]:
+                pid, reader = _fork_sibling(result, share, (conn, *readers))
+                siblings.append(pid)
+                readers.append(reader)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        try:
+            _answer(conn, _draw_with_siblings, result, shares[0], readers)
+        finally:
+            for pid in siblings:  # done, or not needed after a failure
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGTERM)
+                    os.waitpid(pid, 0)
+            siblings.clear()
+            for reader in readers:
+                reader.close()
+
+
+def _send_bytes(conn: Any, payload: bytes) -> None:
+    """Write ``payload`` to a drawer (a drawer gone is no error here: it is
+    :meth:`PictureDrawers.images` that says so)."""
+    with contextlib.suppress(OSError):
+        conn.send_bytes(payload)
+
+
 class PictureDrawers:
     """Processes that draw a run's pictures while the rest of the run goes on.
 
     The pictures of a small run take longer to draw than the run takes to
     simulate, and they are independent of each other and of the files, so
-    ``pasc run`` starts the drawers *before* simulating (they load matplotlib
-    on the core the simulation leaves idle), hands them the finished run with
-    :meth:`start`, writes its tables meanwhile, and collects the PNGs in
-    :meth:`write_run_report` (a ``render`` for
+    ``pasc run`` starts drawing *before* simulating, hands the finished run
+    over with :meth:`start`, writes its tables meanwhile, and collects the
+    PNGs in :meth:`write_run_report` (a ``render`` for
     :func:`simulator.artifacts.write_run_folder`)::
 
         with PictureDrawers() as drawers:
@@ -1028,62 +1201,145 @@ class PictureDrawers:
             drawers.start(result)
             write_run_folder(result, root, render=drawers.write_run_report)
 
-    The drawers are forked processes, and only where forking is safe (see
-    :func:`_can_fork`) and ``processes`` (default :func:`picture_processes`)
-    is above 1; otherwise the pictures are drawn in this process, one after
-    the other. The bytes are the same either way.
+    **One drawer, forked early; its siblings forked late.** Entering forks a
+    single drawing process, which imports matplotlib (about a second of CPU) on
+    the core the simulation leaves idle. :meth:`start` pickles the run to it
+    once; only then does it fork its ``processes - 1`` siblings, which inherit
+    matplotlib and the run by copy-on-write: no second import competing with
+    the simulation for the cores, no second copy of the run through a pipe.
+    The pictures are split among them (every ``processes``-th one, so the
+    costly hourly picture shares with cheap ones) and come back to this
+    process through the first drawer.
+
+    Ctrl-C or SIGTERM here ends the drawers (:meth:`__exit__` sends them
+    SIGTERM; the first drawer takes its siblings with it), quietly; an
+    exception raised while drawing is raised again here, by :meth:`images`,
+    with the drawer's traceback as its cause; a drawer that dies makes
+    :meth:`images` raise :class:`RuntimeError`. Nothing waits forever.
+
+    The drawers are forked only where forking is safe (see :func:`_can_fork`)
+    and ``processes`` (default :func:`picture_processes`) is above 1;
+    otherwise the pictures are drawn in this process, one after the other.
+    The bytes are the same either way.
     """
 
     def __init__(self, processes: int | None = None):
         self.processes = picture_processes() if processes is None else processes
-        self._pool: Any = None
-        # (run, its pictures in report order, the order they are drawn in, the work)
-        self._pending: tuple[RunResult, list[str], list[str], Any] | None = None
+        self._drawer: Any = None  # the first drawing process
+        self._conn: Any = None  # this process's end of its connection
+        # (run, its pictures in report order, the order they are drawn in)
+        self._pending: tuple[RunResult, list[str], list[str]] | None = None
+        self._stale = 0  # answers still to come for runs no longer wanted
+        self._sender: Any = None  # the thread writing a run to the drawer
+
+    @property
+    def _pool(self) -> Any:
+        """The first drawing process, or None when the pictures are drawn here (the
+        name is that of the multiprocessing pool that came before it)."""
+        return self._drawer
 
     def __enter__(self) -> PictureDrawers:
         if self.processes > 1 and _can_fork():
             import multiprocessing
+            import signal
 
             context = multiprocessing.get_context("fork")
-            self._pool = context.Pool(self.processes, initializer=_drawer_ready)
+            mine, theirs = context.Pipe()
+            drawer = context.Process(
+                target=_drawer_main, args=(theirs, mine), name="pasc-drawer", daemon=True
+            )
+            # Ctrl-C and SIGTERM wait while the drawer is forked: a copy of this process
+            # must never run the handlers it inherits (``pasc``'s raise, and the raise
+            # would unwind this process's code in the copy); _drawer_ready lets them in.
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, _stop_signals())
+            try:
+                drawer.start()
+                self._drawer, self._conn = drawer, mine
+            finally:
+                theirs.close()  # so that the drawer's end of file is seen here
+                try:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, held)  # one held back: now
+                except BaseException as exc:  # it raised: stop the drawer, then go on
+                    self.__exit__(type(exc), exc, None)
+                    raise
         return self
 
     def __exit__(self, exc_type: Any, *exc: object) -> None:
-        pool, self._pool, self._pending = self._pool, None, None
-        if pool is None:
+        drawer, conn, pending = self._drawer, self._conn, self._pending
+        self._drawer = self._conn = self._pending = None
+        if drawer is None:
             return
-        if exc_type is None:
-            pool.close()
-        else:
-            pool.terminate()
-        pool.join()
+        try:
+            if exc_type is None and pending is None and not self._stale:
+                with contextlib.suppress(OSError):
+                    conn.send(None)  # idle: let it end by itself
+            else:  # interrupted, or pictures nobody will collect: stop drawing now
+                drawer.terminate()
+            drawer.join()
+        finally:
+            self._finish_sending()  # ends once the drawer has read it, or has gone
+            conn.close()
 
     def start(self, result: RunResult) -> None:
         """Start drawing every picture of ``result`` (returns at once)."""
-        if self._pool is None:
+        if self._drawer is None:
             return
-        # One share of the pictures per process, so the run is sent to each only once
-        # (every other picture: the costly hourly one shares with two cheap ones).
         names = run_figure_names(result)
-        shares = [names[i :: self.processes] for i in range(self.processes)]
-        work = self._pool.starmap_async(
-            _draw_pngs, [(result, share) for share in shares if share], chunksize=1
+        shares = [share for i in range(self.processes) if (share := names[i :: self.processes])]
+        if self._pending is not None:
+            self._stale += 1  # its answer will come first: to be skipped
+        self._pending = None
+        if not shares:
+            return
+        # Pickled here (a few milliseconds), written by a thread: the drawer reads it
+        # only once matplotlib is loaded, and this process has tables to write.
+        import pickle
+        import threading
+
+        payload = pickle.dumps((result, shares), protocol=pickle.HIGHEST_PROTOCOL)
+        self._finish_sending()
+        self._sender = threading.Thread(
+            target=_send_bytes, args=(self._conn, payload), name="pasc-drawer-send", daemon=True
         )
-        self._pending = (result, names, [n for share in shares for n in share], work)
+        self._sender.start()
+        self._pending = (result, names, [n for share in shares for n in share])
+
+    def _finish_sending(self) -> None:
+        sender, self._sender = self._sender, None
+        if sender is not None:
+            sender.join()
+
+    def _stopped_message(self) -> str:
+        self._drawer.join(timeout=1)
+        return f"the picture drawer stopped (exit code {self._drawer.exitcode})"
+
+    def _answer(self) -> tuple[Any, ...]:
+        self._finish_sending()
+        try:
+            return self._conn.recv()
+        except EOFError:
+            raise RuntimeError(self._stopped_message()) from None
 
     def images(self, result: RunResult) -> dict[str, bytes]:
         """The PNG bytes of every picture of ``result``, keyed as
         :data:`simulator.plots.RUN_FIGURES` (those started, or drawn now)."""
         if self._pending is None or self._pending[0] is not result:
             self.start(result)
-        if self._pending is None:  # no drawing process: draw here
+        if self._pending is None:  # no drawing process (or no picture): draw here
             from simulator import plots
 
             names = run_figure_names(result)
             return {name: figure_png(plots.run_figure(result, name)) for name in names}
-        _, names, order, work = self._pending
+        _, names, order = self._pending
+        while self._stale:
+            self._answer()
+            self._stale -= 1
+        status, *answer = self._answer()
         self._pending = None
-        drawn = dict(zip(order, [png for share in work.get() for png in share], strict=True))
+        if status != "ok":
+            error, text = answer
+            raise error from _DrawerTraceback(text)
+        drawn = dict(zip(order, [png for share in answer[0] for png in share], strict=True))
         return {name: drawn[name] for name in names}
 
     def write_run_report(
@@ -1094,7 +1350,10 @@ class PictureDrawers:
         *,
         lang: str | None = None,
     ) -> Path:
-        """:func:`write_run_report` with the pictures of these drawers."""
+        """:func:`write_run_report` with the pictures of these drawers (while they
+        finish drawing, this process makes ready what the report needs anyway)."""
+        if self._pending is not None and self._pending[0] is result:
+            _prepare_run_report(report_language(lang, meta))
         return write_run_report(result, folder, meta, images=self.images(result), lang=lang)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -134,7 +135,7 @@ def run(
     (``--dry-run`` prints them); a run above the limits is refused."""
     import simulator
     from simulator.artifacts import TableSpool, write_run_folder
-    from simulator.report import PictureDrawers, write_run_report
+    from simulator.report import PictureDrawers
 
     sc = load(scenario)
     reps = sc.replications if replications is None else replications
@@ -163,13 +164,16 @@ def run(
         click.echo(f"{scenario}: {est.describe()} (estimate; nothing was run)")
         return
     root = out_root(out, sc.name)
-    # The pictures take longer than a small run's simulation: drawing processes start
-    # now and load matplotlib on the core a serial simulation leaves idle (with other
-    # backends they are forked only once the simulation is over).
-    early = not no_records and (workers or 1) == 1 and backend in (None, "serial") and not scheduler
+    # The pictures take longer than a small run's simulation: the first drawing process
+    # starts now and loads matplotlib on the core a serial simulation leaves idle (with
+    # other backends, whose workers take every core, it is forked once they are gone);
+    # either way the tables are written while the pictures are drawn.
+    serial = (workers or 1) == 1 and backend in (None, "serial") and not scheduler
+    early, late = not no_records and serial, not no_records and not serial
     spool = TableSpool.beside(root / sc.name) if streamed else None
     try:
-        with PictureDrawers(None if early else 1) as drawers:
+        with contextlib.ExitStack() as stack:
+            drawers = stack.enter_context(PictureDrawers(None if early else 1))
             with (
                 open_backend_for(workers, backend, scheduler, what="run") as runner,
                 progress_bar(f"{sc.name}: replications", quiet or as_json) as progress,
@@ -183,8 +187,10 @@ def run(
                     backend=runner,
                     spool=spool,
                 )
+            if late:
+                drawers = stack.enter_context(PictureDrawers())
             drawers.start(result)
-            render = with_language(drawers.write_run_report if early else write_run_report, lang)
+            render = with_language(drawers.write_run_report, lang)
             folder = write_run_folder(result, root, render=render, spool=spool)
     finally:
         if spool is not None:

@@ -1,0 +1,230 @@
+"""The picture drawers of ``pasc run`` (:class:`simulator.report.PictureDrawers`): one
+drawing process forked early, its siblings forked from it once the run is handed
+over; the same bytes as drawing here; failures, Ctrl-C and SIGTERM that end
+cleanly, never a hang and never a process left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from simulator import plots, report
+from simulator.display import run_figure_names
+
+REPO = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the drawers fork")
+
+
+@pytest.fixture(scope="module")
+def run_result():
+    import simulator
+    from simulator.scenario import load_scenario
+
+    return simulator.run(load_scenario(REPO / "scenarios" / "tan-lap-first-week.yaml"), 2)
+
+
+@pytest.fixture
+def forking(monkeypatch):
+    monkeypatch.setattr(report, "_can_fork", lambda: True)  # pytest's threads aside
+
+
+def _children(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (Linux's /proc; empty elsewhere)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        found += [int(p) for p in task.read_text().split()]
+    return found
+
+
+def _gone(pid: int) -> bool:
+    """``pid`` has ended (no process, or a zombie not yet reaped by init)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state in ("Z", "X")
+
+
+def _wait_for(condition, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "waited too long"
+        time.sleep(0.05)
+
+
+def _slow_pictures(monkeypatch, seconds: float = 60.0) -> None:
+    """Drawing takes ``seconds`` in the drawers (set before they are forked)."""
+    monkeypatch.setattr(plots, "run_figure", lambda result, name: time.sleep(seconds))
+
+
+def test_three_drawers_draw_the_same_bytes_as_this_process(run_result, forking):
+    serial = report.run_images(run_result, processes=1)
+    assert list(serial) == run_figure_names(run_result)
+    assert report.run_images(run_result, processes=3) == serial
+
+
+def test_one_drawer_is_forked_early_and_serves_several_runs(run_result, forking):
+    serial = report.run_images(run_result, processes=1)
+    with report.PictureDrawers(2) as drawers:
+        assert drawers._drawer is not None and drawers._drawer.is_alive()
+        assert _children(drawers._drawer.pid) == []  # its sibling comes with the run
+        drawers.start(run_result)
+        assert drawers.images(run_result) == serial
+        assert drawers.images(run_result) == serial  # handed over again, drawn again
+        drawer = drawers._drawer
+    assert not drawer.is_alive() and drawer.exitcode == 0
+
+
+def test_no_drawer_where_forking_is_unsafe_or_one_process_is_asked(run_result, monkeypatch):
+    monkeypatch.setattr(report, "_can_fork", lambda: False)
+    with report.PictureDrawers(2) as drawers:
+        assert drawers._drawer is None
+        images = drawers.images(run_result)
+    monkeypatch.setattr(report, "_can_fork", lambda: True)
+    with report.PictureDrawers(1) as drawers:
+        assert drawers._drawer is None
+        assert drawers.images(run_result) == images
+
+
+def test_an_error_in_a_sibling_is_raised_here(run_result, forking, monkeypatch):
+    drawn = plots.run_figure
+    names = run_figure_names(run_result)
+
+    def broken(result, name):
+        if name == names[1]:  # the sibling's share (every other picture)
+            raise ValueError("no such picture")
+        return drawn(result, name)
+
+    monkeypatch.setattr(plots, "run_figure", broken)
+    with report.PictureDrawers(2) as drawers:
+        drawers.start(run_result)
+        with pytest.raises(ValueError, match="no such picture") as caught:
+            drawers.images(run_result)
+        drawer = drawers._drawer
+    assert "Traceback" in str(caught.value.__cause__)  # the drawer's own traceback
+    assert not drawer.is_alive()
+
+
+def test_an_unpicklable_error_is_raised_here_as_a_runtime_error(run_result, forking, monkeypatch):
+    class Odd(Exception):
+        def __reduce__(self):
+            raise TypeError("cannot pickle")
+
+    def broken(result, name):
+        raise Odd("odd")
+
+    monkeypatch.setattr(plots, "run_figure", broken)
+    with report.PictureDrawers(2) as drawers, pytest.raises(RuntimeError, match="Odd: odd"):
+        drawers.images(run_result)
+
+
+def test_a_killed_drawer_is_an_error_not_a_hang(run_result, forking, monkeypatch, capfd):
+    _slow_pictures(monkeypatch)
+    with report.PictureDrawers(2) as drawers:
+        drawers.start(run_result)
+        drawer = drawers._drawer
+        _wait_for(lambda: len(_children(drawer.pid)) == 1)  # drawing, with its sibling
+        (sibling,) = _children(drawer.pid)
+        os.kill(drawer.pid, signal.SIGTERM)
+        with pytest.raises(RuntimeError, match="picture drawer stopped"):
+            drawers.images(run_result)
+    assert drawer.exitcode == -signal.SIGTERM
+    _wait_for(lambda: _gone(sibling))  # SIGTERM ended the sibling too
+    assert "Traceback" not in capfd.readouterr().err  # quietly
+
+
+def test_leaving_on_an_exception_stops_the_drawers_and_their_siblings(
+    run_result, forking, monkeypatch
+):
+    _slow_pictures(monkeypatch)
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), report.PictureDrawers(3) as drawers:
+        drawers.start(run_result)
+        drawer = drawers._drawer
+        _wait_for(lambda: len(_children(drawer.pid)) == 2)
+        siblings = _children(drawer.pid)
+        raise KeyboardInterrupt  # Ctrl-C while the pictures are drawn
+    assert time.monotonic() - start < 30  # not the 60 s of drawing
+    assert not drawer.is_alive()
+    assert all(_gone(pid) for pid in siblings)
+
+
+def test_a_drawer_stopped_as_it_is_forked_never_runs_an_inherited_handler(forking):
+    """``pasc`` turns SIGTERM into an exception; a drawer stopped before it has set its
+    own handlers must die of the signal, not raise (and run this process's code)."""
+
+    def raising(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, raising)
+    try:
+        for _ in range(5):
+            with pytest.raises(KeyboardInterrupt), report.PictureDrawers(2) as drawers:
+                drawer = drawers._drawer
+                raise KeyboardInterrupt  # at once: __exit__ sends SIGTERM
+            assert drawer.exitcode == -signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_pictures_never_collected_are_not_waited_for(run_result, forking, monkeypatch):
+    _slow_pictures(monkeypatch)
+    start = time.monotonic()
+    with report.PictureDrawers(2) as drawers:
+        drawers.start(run_result)
+        drawer = drawers._drawer
+    assert time.monotonic() - start < 30
+    assert not drawer.is_alive()
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree in /proc")
+def test_ctrl_c_during_pasc_run_ends_every_process_quietly(
+    tmp_path, minimal_scenario_dict, write_yaml
+):
+    """Ctrl-C as a terminal sends it: SIGINT to the whole process group, here while
+    the drawers draw (slowed down): exit 130, one line, no traceback, no process left."""
+    path = write_yaml(tmp_path, "tiny", minimal_scenario_dict())
+    script = textwrap.dedent(
+        """
+        import sys, time
+        from simulator import plots
+        plots.run_figure = lambda result, name: time.sleep(60)
+        from simulator.cli import main
+        sys.argv[0] = "pasc"
+        main()
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, "run", str(path), "--out", str(tmp_path / "o"), "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PASC_PICTURE_PROCESSES": "2"},
+        start_new_session=True,  # its own process group, as a shell's job
+    )
+    try:
+        tree: list[int] = []
+
+        def drawing() -> bool:
+            drawers = _children(proc.pid)
+            tree[:] = drawers + [p for d in drawers for p in _children(d)]
+            return len(tree) == 2  # the drawer and its sibling
+
+        _wait_for(drawing, 60)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "Ctrl-C" in err
+    _wait_for(lambda: all(_gone(pid) for pid in tree), 10)
