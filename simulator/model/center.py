@@ -372,7 +372,7 @@ class Center:
         if pool.idle and self.open and not stopped:
             # An officer is free: the citizen walks straight up, without queueing.
             call = pool.idle.pop()
-            call.answer_after(self.start_service(pool, call.staff_id, rec), rec)
+            call.answer_after(self.start_service(pool, call.staff_id, rec, self.env.now), rec)
             return
         # Otherwise (including a citizen back at the very instant of opening, just
         # before the opening is processed) the citizen queues.
@@ -438,8 +438,9 @@ class Center:
                 continue
             if (priority_queue or queue) and not conditions.desks_stopped:
                 rec = priority_queue.popleft() if priority_queue else queue.popleft()
-                recorder.left_queue(rec.queued, env.now)
-                yield alarm.after(start_service(pool, staff_id, rec))
+                now = env.now
+                recorder.left_queue(rec.queued, now)
+                yield alarm.after(start_service(pool, staff_id, rec, now))
             elif (
                 processes_back_office
                 and pool.backlog
@@ -474,12 +475,11 @@ class Center:
             else:
                 self.hand_on(rec, pool)
 
-    def start_service(self, pool: StaffPool, staff_id: int, rec: Record) -> float:
-        """A desk officer starts serving a walk-in now; returns the service minutes.
-
-        Busy time is booked at the start (:meth:`book_service`).
+    def start_service(self, pool: StaffPool, staff_id: int, rec: Record, start: float) -> float:
+        """A desk officer starts serving a walk-in now (``start``, the clock's time);
+        returns the service minutes. Busy time is booked at the start
+        (:meth:`book_service`).
         """
-        start = self.env.now
         rec.desk_start = start
         rec.group = pool
         if rec.measured:

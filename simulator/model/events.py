@@ -64,7 +64,8 @@ class Call(simpy.Event):
         """Trigger with ``value`` in ``delay`` minutes (as a ``simpy.Timeout`` does)."""
         self._ok = True
         self._value = value
-        self.env.schedule(self, NORMAL, delay)
+        env = self.env
+        heapq.heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))  # schedule()
 
 
 class Alarm(simpy.Event):
