@@ -32,13 +32,15 @@ def pasc_mmc(
     rho: float = 0.9,
     mean_service: float = 10.0,
     seed: int = 1,
+    keep_records: bool = False,
 ) -> dict:
-    """The same queue as a pasc scenario: one replication of enough 24-hour days."""
+    """The same queue as a pasc scenario: one replication of enough 24-hour days
+    (``keep_records``: with the records, hourly and daily tables)."""
     per_minute = rho * servers / mean_service
     days = max(1, round(customers / (per_minute * 1440)))
     scenario = load_scenario(mmc_scenario(servers, rho, mean_service, days=days, warmup_days=0))
     start = time.process_time()
-    out = simulate_replication(scenario, seed, 0)
+    out = simulate_replication(scenario, seed, 0, keep_records)
     seconds = time.process_time() - start
     return {
         "customers": int(out.kpis["records_filed"]),

@@ -13,11 +13,15 @@
 
 Every measurement runs ``--repeat`` times in interleaved rounds, so a slow
 spell of a shared machine hits each alike; the best time of each is kept
-(noise only ever adds time). Engine times (2, 3) are CPU seconds of this
+(noise only ever adds time), and for 2 and 3 the median of the rounds' own
+ratios is printed beside it. Engine times (2, 3) are CPU seconds of this
 process; the ``pasc run`` comparison (1) is wall time, which is what the user
 waits, so run it on a quiet machine (the load average is printed).
+``--instructions`` adds, for 2 and 3, the machine instructions per customer
+counted by valgrind (``benchmarks/instructions.py``), which a noisy machine
+does not blur.
 
-    python benchmarks/bench_user_path.py [--repeat 3] [--customers 200000]
+    python benchmarks/bench_user_path.py [--repeat 3] [--customers 200000] [--instructions]
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -92,6 +97,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--customers", type=int, default=200_000)
     parser.add_argument("--scenario", type=Path, default=URBAN_WARD)
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count instructions (valgrind)"
+    )
     args = parser.parse_args()
 
     simulation_seconds(args.scenario)  # warm the file cache and the imports once
@@ -132,21 +140,51 @@ def main() -> None:
     )
 
     ratio = min(on) / min(off)
+    paired = statistics.median(a / b for a, b in zip(on, off, strict=True))
     print(
         f"2. records on / off, M/M/4 {args.customers:,} customers: {min(on):.2f} s / "
         f"{min(off):.2f} s CPU = {ratio:.2f}x (target <= {RECORDS_MAX:g}x): "
-        f"{verdict(ratio <= RECORDS_MAX)}"
+        f"{verdict(ratio <= RECORDS_MAX)}; median round {paired:.2f}x"
     )
 
     def rate(name: str) -> float:
         best = min((r[name] for r in engines), key=lambda x: x["seconds"])
         return best["customers"] / best["seconds"]
 
+    def round_rate(r: dict, name: str) -> float:
+        return r[name]["customers"] / r[name]["seconds"]
+
     for peer, target in (("bare SimPy", SIMPY_MIN), ("Ciw", CIW_MIN)):
         ratio = rate("pasc") / rate(peer)
+        paired = statistics.median(round_rate(r, "pasc") / round_rate(r, peer) for r in engines)
         print(
             f"3. engine / {peer}: {rate('pasc'):,.0f} / {rate(peer):,.0f} customers/s CPU = "
-            f"{ratio:.2f}x (target >= {target:g}x): {verdict(ratio >= target)}"
+            f"{ratio:.2f}x (target >= {target:g}x): {verdict(ratio >= target)}; "
+            f"median round {paired:.2f}x"
+        )
+    if args.instructions:
+        print_instructions()
+
+
+def print_instructions() -> None:
+    """Targets 2 and 3 in machine instructions per customer (valgrind)."""
+    import instructions
+
+    if not instructions.available():
+        print("instructions: valgrind is not installed (apt-get install valgrind)")
+        return
+    cost = {e: instructions.per_customer(e) for e in instructions.ENGINES}
+    print("\nInstructions per customer (valgrind; noise about 1 %):")
+    ratio = cost["records on"] / cost["records off"]
+    print(
+        f"2. records on / off: {cost['records on']:,.0f} / {cost['records off']:,.0f} = "
+        f"{ratio:.3f}x (target <= {RECORDS_MAX:g}x): {verdict(ratio <= RECORDS_MAX)}"
+    )
+    for peer, target in (("bare SimPy", SIMPY_MIN), ("Ciw", CIW_MIN)):
+        ratio = cost[peer] / cost["pasc"]
+        print(
+            f"3. engine / {peer}: {cost[peer]:,.0f} / {cost['pasc']:,.0f} = {ratio:.2f}x fewer "
+            f"(target >= {target:g}x): {verdict(ratio >= target)}"
         )
 
 
