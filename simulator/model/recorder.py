@@ -66,7 +66,8 @@ class Recorder:
         self.sink: TableSink = sink if sink is not None else KeptTables()
         self.numbers = bytearray()
         self.objects: list = []
-        self._full = CHUNK_ROWS * ROW_OBJECTS  # len(objects) of a full chunk
+        # len(objects) of a full chunk: the sink's size, else CHUNK_ROWS
+        self._full = getattr(self.sink, "chunk_rows", CHUNK_ROWS) * ROW_OBJECTS
         self.daily_rows: list[tuple[int, int, int, int]] = []
         self.hourly = hourly
         # Hourly queue: each wait is logged (start, end, 1) as it ends, and the waits

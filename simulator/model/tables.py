@@ -61,7 +61,13 @@ HAND_OUT_DAYS = 16
 
 @dataclass
 class KeptTables:
-    """A sink that keeps every chunk in memory."""
+    """A sink that keeps every chunk in memory. It takes the records in one chunk
+    (:attr:`chunk_rows`): they are all kept anyway, and one chunk spares joining
+    them at the end."""
+
+    #: Records per chunk this sink wants (a sink without the attribute gets
+    #: :data:`CHUNK_ROWS`, which bounds what a replication buffers).
+    chunk_rows: int = 2**62
 
     chunks: dict[str, list[dict[str, Column]]] = field(
         default_factory=lambda: {"records": [], "hourly": [], "daily": []}
