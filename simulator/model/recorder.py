@@ -181,9 +181,9 @@ class Recorder:
             return
         numbers = np.frombuffer(self.numbers, dtype=float).reshape(-1, ROW_NUMBERS.size // 8)
         self.numbers, self.objects = bytearray(), []
-        rid, proc, prio, arrival_a, start_a, end_a, resolved_a, due_a, queued_a = (
-            np.ascontiguousarray(c) for c in numbers.T
-        )
+        # Columns as strided views of the one buffer (no copy: the sink or the
+        # DataFrame makes its own).
+        rid, proc, prio, arrival_a, start_a, end_a, resolved_a, due_a, queued_a = numbers.T
         kind, group, outcome, on_time = (objects[i::ROW_OBJECTS] for i in range(ROW_OBJECTS))
         del objects
         n = len(kind)
