@@ -1,12 +1,15 @@
-"""Where the model leans on SimPy's internals, for speed: its event loop and two
+"""Where the model leans on SimPy's internals, for speed: its event loop and three
 light events.
 
 Every event a replication schedules costs an object and a trip through the
 event queue. :class:`Environment` runs the queue with SimPy's own step inlined
-in one loop; :class:`Call` and :class:`Tick` make the commonest events cheaper.
-Both set the fields a triggered ``simpy.Event`` has (``_ok``, ``_value``,
-``callbacks``) the way ``simpy.Timeout`` does, and schedule themselves with the
-public ``Environment.schedule``; setup.cfg pins SimPy's major version for that.
+in one loop; :class:`Call` (an idle officer's wait), :class:`Alarm` (an
+officer's reused service timeout) and :class:`Tick` (a channel's filings) make
+the commonest events cheaper. They set the fields a triggered ``simpy.Event``
+has (``_ok``, ``_value``, ``callbacks``) the way ``simpy.Timeout`` does, and
+the line marked ``# schedule()`` in each is ``Environment.schedule`` inlined
+(the same heap entry, so the same event order); setup.cfg pins SimPy's major
+version for these internals.
 """
 
 from __future__ import annotations

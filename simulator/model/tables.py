@@ -141,9 +141,10 @@ SEGMENT = struct.Struct("3d")
 
 
 def _segments(log: bytearray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The three columns of a log of SEGMENT doubles (copies: the log may grow)."""
-    rows = np.frombuffer(bytes(log), dtype=float).reshape(-1, 3)
-    return rows[:, 0].copy(), rows[:, 1].copy(), rows[:, 2].copy()
+    """The three columns of a log of SEGMENT doubles, copied once (the log is then
+    changed in place, which a view of it would forbid)."""
+    rows = np.frombuffer(log, dtype=float).reshape(-1, 3).copy()
+    return rows[:, 0], rows[:, 1], rows[:, 2]
 
 
 class HourlyBins:
