@@ -25,9 +25,10 @@ Processes, in the words of the domain:
   :mod:`simulator.model.signoff`. Staff pools (:mod:`simulator.model.pools`)
   own their queues and their busy-time accounting.
 
-There is no process per citizen: staff pull from queues, arrivals come from
-one generator per channel and statistics accumulate as they happen, which is
-what makes a replication of a commune-year take a fraction of a second.
+There is no process per citizen: staff pull from queues, a channel's filings
+are one chain of events (:class:`simulator.model.events.Tick`) and statistics
+accumulate as they happen, which is what makes a replication of a
+commune-year take a fraction of a second.
 """
 
 from __future__ import annotations
