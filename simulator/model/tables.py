@@ -106,33 +106,42 @@ def spread_over_hours(
     end = np.minimum(np.asarray(end, dtype=float), n_bins * HOUR)
     w = np.ones(len(start)) if weight is None else np.asarray(weight, dtype=float)
     keep = end > start
-    start, end, w = start[keep], end[keep], w[keep]
+    if not keep.all():
+        start, end, w = start[keep], end[keep], w[keep]
     first = np.floor(start / HOUR).astype(np.int64)
     last = np.floor(np.nextafter(end, -np.inf) / HOUR).astype(np.int64)
     same = first == last
     # Intervals across one hour boundary (most of the others): both parts at once.
     one = last == first + 1
+    first_one, last_one, w_one = first[one], last[one], w[one]
     # One weighted bincount adds the parts in the order three successive
     # ``np.add.at`` calls would (within an hour, interval by interval), many times
     # faster.
     out += np.bincount(
-        np.concatenate([first[same], first[one], last[one]]),
+        np.concatenate([first[same], first_one, last_one]),
         weights=np.concatenate(
             [
                 (end[same] - start[same]) * w[same],
-                ((first[one] + 1) * HOUR - start[one]) * w[one],
-                (end[one] - last[one] * HOUR) * w[one],
+                ((first_one + 1) * HOUR - start[one]) * w_one,
+                (end[one] - last_one * HOUR) * w_one,
             ]
         ),
         minlength=n_bins,
     )[:n_bins]
     longer = ~(same | one)
-    for s, e, a, b, x in zip(
-        start[longer], end[longer], first[longer], last[longer], w[longer], strict=True
-    ):
-        out[a] += ((a + 1) * HOUR - s) * x
-        out[a + 1 : b] += HOUR * x
-        out[b] += (e - b * HOUR) * x
+    if longer.any():
+        # The rest, interval by interval, each over its hours a .. b: the first and
+        # last hours in part, full hours between (np.add.at adds in order, as a loop
+        # over the intervals would).
+        s, e, a, b, x = start[longer], end[longer], first[longer], last[longer], w[longer]
+        hours = b - a + 1
+        at = np.cumsum(hours) - hours  # where each interval's hours begin
+        n = int(hours.sum())
+        bins = np.repeat(a - at, hours) + np.arange(n)
+        values = np.repeat(HOUR * x, hours)
+        values[at] = ((a + 1) * HOUR - s) * x
+        values[at + hours - 1] = (e - b * HOUR) * x
+        np.add.at(out, bins, values)
     return out
 
 
