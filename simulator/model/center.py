@@ -302,7 +302,7 @@ class Center:
             while True:
                 while upcoming is not None:
                     if not due:
-                        delay = upcoming[0] - env.now
+                        delay = upcoming[0] - env._now
                         if delay > 0:
                             tick.again(delay)
                             return
@@ -315,9 +315,9 @@ class Center:
                         setattr(rec, name, values[i])
                     receive(rec)
                     upcoming = next(rows, None)
-                if block_end > env.now:
+                if block_end > env._now:
                     phase = "block end"
-                    tick.again(block_end - env.now)
+                    tick.again(block_end - env._now)
                     return
                 recorder.day_ended()
                 if not next_block():
@@ -373,12 +373,12 @@ class Center:
         if pool.idle and self.open and not stopped:
             # An officer is free: the citizen walks straight up, without queueing.
             call = pool.idle.pop()
-            call.answer_after(self.start_service(pool, call.staff_id, rec, self.env.now), rec)
+            call.answer_after(self.start_service(pool, call.staff_id, rec, self.env._now), rec)
             return
         # Otherwise (including a citizen back at the very instant of opening, just
         # before the opening is processed) the citizen queues.
         (pool.priority_queue if rec.priority else pool.queue).append(rec)
-        self.recorder.joined_queue(self.env.now)
+        self.recorder.joined_queue(self.env._now)
         if rec.patience < math.inf:
             self.env.timeout(rec.patience).callbacks.append(
                 self._patience_runs_out(rec, pool, rec.visit)
@@ -439,7 +439,7 @@ class Center:
                 continue
             if (priority_queue or queue) and not conditions.desks_stopped:
                 rec = priority_queue.popleft() if priority_queue else queue.popleft()
-                now = env.now
+                now = env._now
                 recorder.left_queue(rec.queued, now)
                 yield alarm.after(start_service(pool, staff_id, rec, now))
             elif (
@@ -460,7 +460,7 @@ class Center:
                 # else: a walk-in was handed over on arrival, and is served now
             del in_hand[staff_id]
             pool.busy -= 1
-            end = env.now
+            end = env._now
             rec.desk_end = end
             if hourly is not None:
                 busy_log += segment(pool_index, rec.desk_start, end)
