@@ -5,7 +5,7 @@ CPU seconds on a shared virtual machine vary by 20 % or more from one run to
 the next, even best-of-several; the number of machine instructions a run
 executes does not (within about 1 %). Each engine runs twice, in a fresh
 process under ``valgrind --tool=cachegrind`` (hash seed fixed, address-space
-randomization off where ``setarch`` exists), at ``small`` and ``large``
+randomization off where ``setarch`` exists, one BLAS thread), at ``small`` and ``large``
 customers; the difference divided by the difference in customers is the cost
 of one customer, without Python's start-up and imports. Instructions are not
 time (they miss cache misses, and one instruction is not as costly as
@@ -75,7 +75,9 @@ def count(engine: str, customers: int) -> tuple[int, int]:
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
+        # One BLAS thread: numpy's OpenBLAS threads spin for a while after its
+        # start-up check, adding a varying count of instructions to every run.
+        env={**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"},
     )
     match = re.search(r"I\s+refs:\s+([\d,]+)", out.stderr)
     if match is None:
