@@ -4,7 +4,7 @@ happens when, including interrupts, failed events and return values."""
 import pytest
 import simpy
 
-from simulator.model.events import Environment
+from simulator.model.events import Environment, Tick
 
 
 def story(env: simpy.Environment, trace: list) -> None:
@@ -67,3 +67,52 @@ def test_yielding_something_that_is_not_an_event_names_the_mistake():
     env.process(wrong())
     with pytest.raises(RuntimeError, match='Invalid yield value "5"'):
         env.run_until(1)
+
+
+def test_a_tick_that_goes_on_at_once_keeps_simpys_order():
+    """Occurrences a tick handles at once (nothing else before them) and those it
+    schedules come in the order of a SimPy process yielding a timeout per
+    occurrence, ties with other events at the same time included."""
+    gaps = [0.5, 0.5, 1.0, 0.25, 0.25, 2.0, 1.0, 3.0, 0.1]
+    others = [1.0, 2.0, 2.25, 4.5, 5.5, 8.5]  # some at a tick's very time
+
+    def with_others(env: simpy.Environment, trace: list) -> None:
+        for t in others:
+            env.timeout(t).callbacks.append(lambda _, t=t: trace.append((env.now, "other", t)))
+
+    def simpy_story() -> list:
+        env, trace = simpy.Environment(), []
+
+        def chain():
+            for i, gap in enumerate(gaps):
+                yield env.timeout(gap)
+                trace.append((env.now, "tick", i))
+
+        env.process(chain())
+        with_others(env, trace)
+        env.run(until=20)
+        return trace
+
+    def tick_story() -> tuple[list, int]:
+        env, trace = Environment(), []
+        state = {"next": 0, "at once": 0}
+
+        def occur(tick: Tick) -> None:
+            if state["next"] > 0:  # not the start: the occurrence scheduled last
+                trace.append((env.now, "tick", state["next"] - 1))
+            while state["next"] < len(gaps):
+                gap = gaps[state["next"]]
+                state["next"] += 1
+                if not tick.next_is_first(gap):
+                    return
+                state["at once"] += 1
+                trace.append((env.now, "tick", state["next"] - 1))
+
+        with_others(env, trace)
+        Tick(env, occur)
+        env.run_until(20)
+        return trace, state["at once"]
+
+    trace, at_once = tick_story()
+    assert trace == simpy_story()
+    assert 0 < at_once < len(gaps)  # some handled at once, some through the queue

@@ -244,7 +244,8 @@ class Center:
         """Citizens filing records through one channel, day after day.
 
         Filings are drawn :data:`BLOCK_DAYS` working days at a time. Each filing is
-        an occurrence of one :class:`Tick`, rescheduled at the next filing's time:
+        an occurrence of one :class:`Tick`, rescheduled at the next filing's time
+        (or, when nothing else happens before it, handled at once):
         what a process yielding a timeout per filing would do, in the same event
         order, without a generator to resume or a Timeout to build per filing.
         """
@@ -303,16 +304,16 @@ class Center:
                 while upcoming is not None:
                     if not due:
                         delay = upcoming[0] - env._now
-                        if delay > 0:
-                            tick.again(delay)
-                            return
+                        if delay > 0 and not tick.next_is_first(delay):
+                            return  # the tick occurs again at this filing
                     due = False
                     t, proc, prio, rej, intake, processing, due_t, meas, i = upcoming
                     rec = Record(
                         next(ids), channel, proc, prio, t, intake, processing, rej, meas, due_t
                     )
-                    for name, values in optional:
-                        setattr(rec, name, values[i])
+                    if optional:
+                        for name, values in optional:
+                            setattr(rec, name, values[i])
                     receive(rec)
                     upcoming = next(rows, None)
                 if block_end > env._now:

@@ -149,7 +149,8 @@ class Alarm(simpy.Event):
 
 class Tick(simpy.Event):
     """One event object for a chain of occurrences, each calling ``callback(tick)``:
-    the callback schedules the next with :meth:`again`. It stands for a process
+    the callback schedules the next with :meth:`again`, or goes on to it at once
+    when :meth:`next_is_first` says nothing else happens before. It stands for a process
     that would loop ``yield env.timeout(delay); callback()``, and keeps that
     process's place in the event order (started, like a process, by an urgent
     event now), at a fraction of the cost: no generator to resume, no Timeout
@@ -169,3 +170,21 @@ class Tick(simpy.Event):
         self.callbacks = self._callbacks
         env = self.env
         heapq.heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))  # schedule()
+
+    def next_is_first(self, delay: float) -> bool:
+        """Occur once more, ``delay`` minutes from now, from within an occurrence. When
+        no other event comes before that time, the tick would be the next event out
+        of the queue: the clock moves on to it and True says "handle it now", which
+        spares the trip through the queue. Otherwise it is scheduled (:meth:`again`)
+        and the answer is False. The event order is the same either way (a skipped
+        trip takes no event id, and the ids only order events of the same time).
+        """
+        env = self.env
+        at = env._now + delay  # the time the queue would have held
+        queue = env._queue
+        if queue and at < queue[0][0]:
+            env._now = at
+            return True
+        self.callbacks = self._callbacks
+        heapq.heappush(queue, (at, NORMAL, next(env._eid), self))  # schedule()
+        return False
