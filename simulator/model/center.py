@@ -442,7 +442,8 @@ class Center:
                 rec = priority_queue.popleft() if priority_queue else queue.popleft()
                 now = env._now
                 recorder.left_queue(rec.queued, now)
-                yield alarm.after(start_service(pool, staff_id, rec, now))
+                if not alarm.next_is_first(start_service(pool, staff_id, rec, now)):
+                    yield alarm  # else the service ends before anything else happens
             elif (
                 processes_back_office
                 and pool.backlog
