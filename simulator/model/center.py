@@ -109,6 +109,7 @@ class Center:
             scenario.demand.postal_delivery_working_days * MINUTES_PER_DAY,
             sink=sink,
             waits_by_hour=scenario.hourly_targets,
+            desk_names=[d.name for d in scenario.staff.desks],
             hourly=HourlyBins(
                 self.hours.spans,
                 _pool_sizes(scenario),
@@ -120,7 +121,9 @@ class Center:
             else None,
         )
         window = (self.measure_from, self.end_time)
-        self.desks = [StaffPool(d.name, d.count, *window) for d in scenario.staff.desks]
+        self.desks = [
+            StaffPool(d.name, d.count, *window, index=i) for i, d in enumerate(scenario.staff.desks)
+        ]
         # Desk groups able to serve each procedure (by field), in scenario order.
         self.groups_for_proc = [
             [
@@ -484,7 +487,7 @@ class Center:
         (:meth:`book_service`).
         """
         rec.desk_start = start
-        rec.group = pool
+        rec.desk = pool.index
         if rec.measured:
             recorder = self.recorder
             recorder.wait_sink(start - rec.queued)

@@ -38,13 +38,22 @@ class StaffPool:
     """Staff with the same job: a desk group, the back office or the postal agents.
 
     ``measure_from`` / ``end_time``: the measured window (minutes) in which busy
-    time counts towards the utilization.
+    time counts towards the utilization. ``index``: a desk group's position among
+    the center's desk groups (what a record keeps of the group that served it);
+    -1 for the back office and the postal agents.
     """
 
     def __init__(
-        self, name: str, count: int, measure_from: float = 0.0, end_time: float = math.inf
+        self,
+        name: str,
+        count: int,
+        measure_from: float = 0.0,
+        end_time: float = math.inf,
+        *,
+        index: int = -1,
     ):
         self.name = name
+        self.index = index
         self.count = count
         self.present = count  # staff at work now: not absent today, and on duty
         self.present_today = count  # not absent today

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from simulator.model.calendar import MINUTES_PER_DAY
 from simulator.scenario.channels import ChannelKind
@@ -16,7 +15,8 @@ class Record:
     queue (waits count from there); ``remaining`` is the back-office work still
     to do, in standard minutes (before slow-downs); ``steps`` are the linked
     procedures' external steps still ahead, as (delay working days, minutes).
-    ``channel`` is the channel's declaration (how it travels); ``processed``
+    ``desk`` is the index of the desk group that served the citizen (-1: never
+    at a desk). ``channel`` is the channel's declaration (how it travels); ``processed``
     says whether the back-office processing is done or already queued, which
     is where :meth:`Center.hand_on` sends the record next.
     """
@@ -33,7 +33,7 @@ class Record:
         "measured",
         "desk_start",
         "desk_end",
-        "group",
+        "desk",
         "remaining",
         "due",
         "queued",
@@ -76,7 +76,7 @@ class Record:
         self.measured = measured
         self.desk_start = math.nan
         self.desk_end = math.nan
-        self.group: Any = None
+        self.desk = -1
         self.remaining = 0.0
         self.due = due
         self.queued = arrival

@@ -31,15 +31,38 @@ from simulator.model.tables import (
     KeptTables,
     TableSink,
 )
+from simulator.scenario.channels import ChannelKind
 from simulator.stats import StreamingQuantiles
 
 #: Values kept in plain lists before they are folded into the statistics.
 BUFFERED_VALUES = 8192
-#: A record's numbers in the row buffer: id, procedure, priority, arrival, desk start,
-#: desk end, resolved, due, queued (each a double: ids and indices stay exact).
-ROW_NUMBERS = struct.Struct("9d")
-#: ... and its objects: channel, desk group, outcome, on time.
-ROW_OBJECTS = 4
+#: A record's row in the row buffer, packed as it happens: id, procedure (index),
+#: arrival, desk start, desk end, resolved, due, queued, then the desk group (index,
+#: -1: none), priority, outcome (index in :data:`OUTCOMES`) and on time (1, 0, -1:
+#: not applicable); 72 bytes, so every number stays aligned. Its channel goes in a
+#: list beside it.
+ROW = struct.Struct("=qq6dh?bb3x")
+_ROW_FIELDS = {
+    "record": "=i8",
+    "procedure": "=i8",
+    "arrival": "=f8",
+    "desk_start": "=f8",
+    "desk_end": "=f8",
+    "resolved": "=f8",
+    "due": "=f8",
+    "queued": "=f8",
+    "desk": "=i2",
+    "priority": "?",
+    "outcome": "i1",
+    "on_time": "i1",
+}
+#: The same row as numpy reads it (fields one after the other, as ``=`` packs them).
+ROW_DTYPE = np.dtype(
+    {"names": list(_ROW_FIELDS), "formats": list(_ROW_FIELDS.values()), "itemsize": ROW.size}
+)
+#: A record's outcome, by its code in the row.
+OUTCOMES = ("completed", "rejected", "abandoned", "in_progress")
+COMPLETED, REJECTED, ABANDONED, IN_PROGRESS = range(len(OUTCOMES))
 
 
 class Recorder:
@@ -56,18 +79,19 @@ class Recorder:
         sink: TableSink | None = None,
         hourly: HourlyBins | None = None,
         waits_by_hour: bool = False,
+        desk_names: list[str] = (),
     ):
         self.postal_delivery_minutes = postal_delivery_minutes
         self.measure_from = measure_from
         self.keep_records = keep_records
-        # Rows are buffered as they happen, a record's numbers packed as doubles (read
-        # back as arrays without visiting one Python float each) and its few shared
-        # objects in a flat list; they are handed out as columns, CHUNK_ROWS at a time.
+        # Rows are buffered as they happen, packed (:data:`ROW`: read back as arrays
+        # without visiting one Python object each), with their channels in a list;
+        # they are handed out as columns, CHUNK_ROWS at a time.
         self.sink: TableSink = sink if sink is not None else KeptTables()
-        self.numbers = bytearray()
-        self.objects: list = []
-        # len(objects) of a full chunk: the sink's size, else CHUNK_ROWS
-        self._full = getattr(self.sink, "chunk_rows", CHUNK_ROWS) * ROW_OBJECTS
+        self.rows = bytearray()
+        self.channels: list[ChannelKind] = []
+        self._full = getattr(self.sink, "chunk_rows", CHUNK_ROWS)  # rows in a full chunk
+        self._desk_names = np.array([*desk_names, None], dtype=object)  # index -1: none
         self.daily_rows: list[tuple[int, int, int, int]] = []
         self.hourly = hourly
         # Hourly queue: each wait is logged (start, end, 1) as it ends, and the waits
@@ -176,45 +200,42 @@ class Recorder:
             self.hourly.day_over(day)
 
     def _hand_out_records(self) -> None:
-        objects = self.objects
-        if not objects:
+        kind = self.channels
+        if not kind:
             return
-        numbers = np.frombuffer(self.numbers, dtype=float).reshape(-1, ROW_NUMBERS.size // 8)
-        self.numbers, self.objects = bytearray(), []
-        # Columns as strided views of the one buffer (no copy: the sink or the
-        # DataFrame makes its own).
-        rid, proc, prio, arrival_a, start_a, end_a, resolved_a, due_a, queued_a = numbers.T
-        kind, group, outcome, on_time = (objects[i::ROW_OBJECTS] for i in range(ROW_OBJECTS))
-        del objects
-        n = len(kind)
-        proc_a = proc.astype(np.int64)
+        rows = np.frombuffer(self.rows, dtype=ROW_DTYPE)
+        self.rows, self.channels = bytearray(), []
+        # Columns are views of the one buffer where they can be (the sink or the
+        # DataFrame makes its own copy).
+        proc = rows["procedure"]
+        arrival, start, end = rows["arrival"], rows["desk_start"], rows["desk_end"]
+        resolved, queued = rows["resolved"], rows["queued"]
+        outcome = rows["outcome"]
         # A walk-in's wait counts from the last time it joined the queue (a citizen
         # coming back with a supplement queues again); results going back by post
         # reach the citizen the delivery days later.
-        returned_a = resolved_a.copy()
+        returned = resolved.copy()
         if self.postal_delivery_minutes:
-            by_post = np.fromiter((k.result_by_post for k in kind), bool, n) & np.fromiter(
-                map("completed".__eq__, outcome), bool, n
-            )
-            returned_a[by_post] += self.postal_delivery_minutes
+            by_post = np.fromiter((k.result_by_post for k in kind), bool, len(kind))
+            returned[by_post & (outcome == COMPLETED)] += self.postal_delivery_minutes
         columns = {
-            "record": rid.astype(np.int64),
+            "record": rows["record"],
             "channel": [k.name for k in kind],
-            "procedure": self._proc_ids_a[proc_a],
-            "field": self._proc_fields_a[proc_a],
-            "priority": prio != 0.0,
-            "desk": [g.name if g is not None else None for g in group],
-            "arrival_minute": arrival_a,
-            "day": (arrival_a // MINUTES_PER_DAY).astype(np.int64),
-            "wait_minutes": start_a - queued_a,
-            "handle_minutes": end_a - start_a,
-            "desk_end_minute": end_a,
-            "resolved_minute": resolved_a,
-            "due_minute": due_a,
-            "outcome": outcome,
-            "on_time": on_time,
-            "returned_minute": returned_a,
-            "queued_minute": queued_a,
+            "procedure": self._proc_ids_a[proc],
+            "field": self._proc_fields_a[proc],
+            "priority": rows["priority"],
+            "desk": self._desk_names[rows["desk"]].tolist(),
+            "arrival_minute": arrival,
+            "day": (arrival // MINUTES_PER_DAY).astype(np.int64),
+            "wait_minutes": start - queued,
+            "handle_minutes": end - start,
+            "desk_end_minute": end,
+            "resolved_minute": resolved,
+            "due_minute": rows["due"],
+            "outcome": _OUTCOME_NAMES[outcome].tolist(),
+            "on_time": _ON_TIME_VALUES[rows["on_time"] + 1].tolist(),
+            "returned_minute": returned,
+            "queued_minute": queued,
         }
         assert tuple(columns) == RECORD_COLUMNS
         self.sink("records", columns)
@@ -237,34 +258,37 @@ class Recorder:
             self.completed += 1
             on_time = now <= rec.due
             self.on_time += on_time
-            if self.keep_records:  # self._row(rec, now, "completed", on_time), inlined
-                self.numbers += ROW_NUMBERS.pack(
+            if self.keep_records:  # self._row(rec, now, COMPLETED, on_time), inlined
+                self.rows += ROW.pack(
                     rec.id,
                     rec.proc,
-                    rec.priority,
                     rec.arrival,
                     rec.desk_start,
                     rec.desk_end,
                     now,
                     rec.due,
                     rec.queued,
+                    rec.desk,
+                    rec.priority,
+                    COMPLETED,
+                    on_time,
                 )
-                objects = self.objects
-                objects.extend((rec.channel, rec.group, "completed", on_time))
-                if len(objects) >= self._full:
+                channels = self.channels
+                channels.append(rec.channel)
+                if len(channels) >= self._full:
                     self._hand_out_records()
 
     def record_rejected(self, rec: Record, now: float) -> None:
         if rec.measured:
             self.rejected += 1
             if self.keep_records:
-                self._row(rec, now, "rejected", None)
+                self._row(rec, now, REJECTED)
 
     def record_abandoned(self, rec: Record, now: float) -> None:
         if rec.measured:
             self.abandoned += 1
             if self.keep_records:
-                self._row(rec, now, "abandoned", None)
+                self._row(rec, now, ABANDONED)
 
     def run_ended(
         self,
@@ -293,24 +317,27 @@ class Recorder:
                 else:
                     self.overdue += rec.due < now
                 if self.keep_records:
-                    self._row(rec, math.nan, "in_progress", None)
+                    self._row(rec, math.nan, IN_PROGRESS)
 
-    def _row(self, rec: Record, resolved: float, outcome: str, on_time: bool | None) -> None:
+    def _row(self, rec: Record, resolved: float, outcome: int, on_time: int = -1) -> None:
         # What the record's row needs, as it is now; the derived columns (names,
         # wait, handle, day, return by post) are computed per chunk, with numpy.
-        self.numbers += ROW_NUMBERS.pack(
+        self.rows += ROW.pack(
             rec.id,
             rec.proc,
-            rec.priority,
             rec.arrival,
             rec.desk_start,
             rec.desk_end,
             resolved,
             rec.due,
             rec.queued,
+            rec.desk,
+            rec.priority,
+            outcome,
+            on_time,
         )
-        self.objects.extend((rec.channel, rec.group, outcome, on_time))
-        if len(self.objects) >= self._full:
+        self.channels.append(rec.channel)
+        if len(self.channels) >= self._full:
             self._hand_out_records()
 
     # -- the replication's KPIs --------------------------------------------------------
@@ -382,6 +409,11 @@ class Recorder:
         out["queue_length.max"] = float(self.queue_max)
         out["wait_probability"] = waits.share_positive()
         return out
+
+
+#: Column values by code: outcome names, and on time (code + 1: not applicable, no, yes).
+_OUTCOME_NAMES = np.array(OUTCOMES, dtype=object)
+_ON_TIME_VALUES = np.array([None, False, True], dtype=object)
 
 
 def backlog_slope(counts: list[int], first_day: int) -> float:
