@@ -51,7 +51,7 @@ from simulator.model.pools import StaffPool
 from simulator.model.record import Record
 from simulator.model.recorder import Recorder
 from simulator.model.signoff import SignOffRounds
-from simulator.model.tables import SEGMENT, HourlyBins, KeptTables, TableSink
+from simulator.model.tables import HourlyBins, KeptTables, TableSink
 from simulator.scenario.channels import CHANNEL_KINDS, HANDOVER, ChannelKind
 from simulator.scenario.models import Scenario
 from simulator.stats import StreamingQuantiles
@@ -418,10 +418,12 @@ class Center:
         conditions = self.conditions
         priority_queue, queue, in_hand = pool.priority_queue, pool.queue, pool.in_hand
         processes_back_office = self.back_office is None
+        # The hourly table's busy times and waits: logged at the end of each service
+        # (recorder.served), unless the row of a record resolved there holds them.
         hourly = recorder.hourly
-        if hourly is not None:  # the busy intervals of the hourly table, appended directly
-            busy_log, segment = hourly.busy, SEGMENT.pack
-            pool_index = hourly.pool_index[pool.name]
+        if hourly is not None:
+            served, pool_index = recorder.served, hourly.pool_index[pool.name]
+        rows_hold_services = hourly is not None and recorder.keep_records
         handle_sink, stay_sink = recorder.handle_sink, recorder.stay_sink
         timeout = env.timeout
         alarm = Alarm(env)  # this officer's desk services
@@ -444,7 +446,7 @@ class Center:
             if (priority_queue or queue) and not conditions.desks_stopped:
                 rec = priority_queue.popleft() if priority_queue else queue.popleft()
                 now = env._now
-                recorder.left_queue(rec.queued, now)
+                recorder.left_queue(rec, now)
                 if not alarm.next_is_first(start_service(pool, staff_id, rec, now)):
                     yield alarm  # else the service ends before anything else happens
             elif (
@@ -467,8 +469,6 @@ class Center:
             pool.busy -= 1
             end = env._now
             rec.desk_end = end
-            if hourly is not None:
-                busy_log += segment(pool_index, rec.desk_start, end)
             if rec.measured:
                 handle_sink(end - rec.desk_start)
                 stay_sink(end - rec.queued)
@@ -476,9 +476,13 @@ class Center:
                 rec.processing <= 0
                 and not (rec.rejected or rec.incomplete or rec.steps)
                 and not needs_signature[rec.proc]
-            ):
-                record_resolved(rec, end)  # the common case, without the route's calls
+            ):  # the common case, without the route's calls
+                if hourly is not None and not (rows_hold_services and rec.measured):
+                    served(pool_index, rec, end)
+                record_resolved(rec, end, True)
             else:
+                if hourly is not None:
+                    served(pool_index, rec, end)
                 self.hand_on(rec, pool)
 
     def start_service(self, pool: StaffPool, staff_id: int, rec: Record, start: float) -> float:
@@ -761,7 +765,7 @@ class Center:
             if rec.visit != visit or not math.isnan(rec.desk_start):
                 return  # already served, or this is an earlier visit's timer
             (pool.priority_queue if rec.priority else pool.queue).remove(rec)
-            self.recorder.left_queue(rec.queued, self.env.now)
+            self.recorder.left_queue(rec, self.env.now, gone=True)
             if rec.comes_back_after_abandon:
                 rec.comes_back_after_abandon = False  # comes back once at most
                 # Comes back the next working day; the deadline restarts then, so
@@ -831,12 +835,14 @@ class Center:
         for pool in self.pools():
             for start in pool.chunk_start.values():
                 pool.book_busy(start, end - start)
-            if self.recorder.keep_records:
+            if self.recorder.keep_records and pool is not self.postal:
+                # (postal intakes are not logged until they end)
                 for staff_id, rec in pool.in_hand.items():
-                    start = pool.chunk_start.get(staff_id, rec.desk_start)
-                    if pool is self.postal or math.isnan(start):
-                        continue  # postal intakes are not logged until they end
-                    self.recorder.busy(pool.name, start, end)
+                    start = pool.chunk_start.get(staff_id)
+                    if start is not None:  # back-office work
+                        self.recorder.busy(pool.name, start, end)
+                    elif not math.isnan(rec.desk_start):  # a desk service, and its wait
+                        self.recorder.served(self.recorder.hourly.pool_index[pool.name], rec, end)
 
     def run(self) -> ReplicationOutput:
         self.env.run_until(self.end_time)

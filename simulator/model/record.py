@@ -12,8 +12,9 @@ class Record:
     """A dossier and what has happened to it so far.
 
     Times are model minutes. ``queued`` is when the citizen last joined a desk
-    queue (waits count from there); ``remaining`` is the back-office work still
-    to do, in standard minutes (before slow-downs); ``steps`` are the linked
+    queue (waits count from there), ``waited_from`` from when that wait had not
+    been logged yet for the hourly table when it ended; ``remaining`` is the
+    back-office work still to do, in standard minutes (before slow-downs); ``steps`` are the linked
     procedures' external steps still ahead, as (delay working days, minutes).
     ``desk`` is the index of the desk group that served the citizen (-1: never
     at a desk). ``channel`` is the channel's declaration (how it travels); ``processed``
@@ -37,6 +38,7 @@ class Record:
         "remaining",
         "due",
         "queued",
+        "waited_from",
         "patience",
         "visit",
         "comes_back_after_abandon",
@@ -80,6 +82,7 @@ class Record:
         self.remaining = 0.0
         self.due = due
         self.queued = arrival
+        self.waited_from = arrival
         self.patience = math.inf
         self.visit = 0
         self.comes_back_after_abandon = False

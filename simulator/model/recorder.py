@@ -37,11 +37,13 @@ from simulator.stats import StreamingQuantiles
 #: Values kept in plain lists before they are folded into the statistics.
 BUFFERED_VALUES = 8192
 #: A record's row in the row buffer, packed as it happens: id, procedure (index),
-#: arrival, desk start, desk end, resolved, due, queued, then the desk group (index,
-#: -1: none), priority, outcome (index in :data:`OUTCOMES`) and on time (1, 0, -1:
-#: not applicable); 72 bytes, so every number stays aligned. Its channel goes in a
-#: list beside it.
-ROW = struct.Struct("=qq6dh?bb3x")
+#: arrival, desk start, desk end, resolved, due, queued, waited from (the part of
+#: its last wait not logged for the hourly table yet), then the desk group (index,
+#: -1: none), priority, served (served at a desk and resolved there: the row holds
+#: that service and wait for the hourly table), outcome (index in :data:`OUTCOMES`)
+#: and on time (1, 0, -1: not applicable); 80 bytes, so every number stays aligned.
+#: Its channel goes in a list beside it.
+ROW = struct.Struct("=qq7dh??bb2x")
 _ROW_FIELDS = {
     "record": "=i8",
     "procedure": "=i8",
@@ -51,8 +53,10 @@ _ROW_FIELDS = {
     "resolved": "=f8",
     "due": "=f8",
     "queued": "=f8",
+    "waited_from": "=f8",
     "desk": "=i2",
     "priority": "?",
+    "served": "?",
     "outcome": "i1",
     "on_time": "i1",
 }
@@ -91,6 +95,7 @@ class Recorder:
         self.rows = bytearray()
         self.channels: list[ChannelKind] = []
         self._full = getattr(self.sink, "chunk_rows", CHUNK_ROWS)  # rows in a full chunk
+        self._fed = 0  # rows of the buffer whose services the hourly table has
         self._desk_names = np.array([*desk_names, None], dtype=object)  # index -1: none
         self.daily_rows: list[tuple[int, int, int, int]] = []
         self.hourly = hourly
@@ -162,16 +167,28 @@ class Recorder:
         if self.waiting > self.queue_max and now >= self.measure_from:
             self.queue_max = self.waiting
 
-    def left_queue(self, queued: float, now: float) -> None:
-        """A walk-in who joined a desk queue at ``queued`` left it at ``now`` (called to a
-        desk, or gone)."""
+    def left_queue(self, rec: Record, now: float, *, gone: bool = False) -> None:
+        """A walk-in who joined a desk queue at ``rec.queued`` left it at ``now``: called
+        to a desk (the wait goes to the hourly table with the service,
+        :meth:`served`), or ``gone``."""
+        queued = rec.queued
         self.waiting -= 1
         measure_from = self.measure_from
         if now > measure_from:
             self.queue_area += now - (queued if queued > measure_from else measure_from)
-        if self._queue_log is not None and now > queued:
-            since = self._queue_logged_until
-            self._queue_log += SEGMENT.pack(queued if queued > since else since, now, 1.0)
+        if self._queue_log is not None:
+            since = self._queue_logged_until  # the wait was logged up to then
+            rec.waited_from = queued if queued > since else since
+            if gone and now > queued:
+                self._queue_log += SEGMENT.pack(rec.waited_from, now, 1.0)
+
+    def served(self, pool_index: int, rec: Record, end: float) -> None:
+        """A walk-in's desk service (at pool ``pool_index``) ended at ``end``: its busy
+        time and its wait, for the hourly table, when its row does not hold them."""
+        start = rec.desk_start
+        self.hourly.busy += SEGMENT.pack(pool_index, start, end)
+        if start > rec.queued:
+            self._queue_log += SEGMENT.pack(rec.waited_from, start, 1.0)
 
     def _still_waiting(self, queued: list[float], now: float) -> None:
         """The waits still going on at ``now`` (joined at ``queued``): their part so far."""
@@ -197,14 +214,29 @@ class Recorder:
             self._hand_out_daily()
         if self.hourly is not None:
             self._still_waiting(queued, now)
-            self.hourly.day_over(day)
+            if self.hourly.hands_out(day):
+                self._feed_hourly()
+                self.hourly.day_over(day)
+
+    def _feed_hourly(self) -> None:
+        """The services and waits held by the rows packed since the last feed go to the
+        hourly table."""
+        if self.hourly is None or self._fed == len(self.channels):
+            return
+        rows = np.frombuffer(self.rows, dtype=ROW_DTYPE)[self._fed :]
+        self._fed += len(rows)
+        rows = rows[rows["served"]]  # a copy: the buffer is free to grow again
+        self.hourly.served(
+            rows["desk"], rows["desk_start"], rows["desk_end"], rows["queued"], rows["waited_from"]
+        )
 
     def _hand_out_records(self) -> None:
         kind = self.channels
         if not kind:
             return
+        self._feed_hourly()
         rows = np.frombuffer(self.rows, dtype=ROW_DTYPE)
-        self.rows, self.channels = bytearray(), []
+        self.rows, self.channels, self._fed = bytearray(), [], 0
         # Columns are views of the one buffer where they can be (the sink or the
         # DataFrame makes its own copy).
         proc = rows["procedure"]
@@ -253,7 +285,9 @@ class Recorder:
         if self.hourly is not None:
             self.hourly.finish(total_days)
 
-    def record_resolved(self, rec: Record, now: float) -> None:
+    def record_resolved(self, rec: Record, now: float, served: bool = False) -> None:
+        """``rec`` is resolved at ``now``; ``served``: at the end of its desk service,
+        whose busy time and wait its row holds (else they were logged, :meth:`served`)."""
         if rec.measured:
             self.completed += 1
             on_time = now <= rec.due
@@ -268,8 +302,10 @@ class Recorder:
                     now,
                     rec.due,
                     rec.queued,
+                    rec.waited_from,
                     rec.desk,
                     rec.priority,
+                    served,
                     COMPLETED,
                     on_time,
                 )
@@ -331,8 +367,10 @@ class Recorder:
             resolved,
             rec.due,
             rec.queued,
+            rec.waited_from,
             rec.desk,
             rec.priority,
+            False,
             outcome,
             on_time,
         )

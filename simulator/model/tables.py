@@ -96,53 +96,52 @@ def _joined(parts: list[Column]) -> Column:
     return out
 
 
+#: The hourly table adds minutes in whole units of 2**-30 minute (about 56
+#: nanoseconds): sums of whole numbers below 2**53 are exact in floating point,
+#: so a bin's total does not depend on the order its parts are added in.
+QUANTUM = 2.0**-30
+
+
 def spread_over_hours(
     start: np.ndarray, end: np.ndarray, weight: np.ndarray | None, n_bins: int
 ) -> np.ndarray:
     """Weighted minutes of the intervals [start, end) (in minutes from bin 0) that fall
-    in each of ``n_bins`` hour bins; parts outside the bins are dropped."""
-    out = np.zeros(n_bins)
+    in each of ``n_bins`` hour bins; parts outside the bins are dropped.
+
+    Each interval's part in each hour is rounded to a whole number of
+    :data:`QUANTUM` before it is added, so every sum is exact: the result is the
+    same whatever the order of the intervals (the recorder logs them as they
+    end, or takes them from the records table). Exact while an hour holds less
+    than 2**53 quanta (2**23 minutes: about 140,000 staff busy, or walk-ins
+    waiting, at once).
+    """
     start = np.maximum(np.asarray(start, dtype=float), 0.0)
     end = np.minimum(np.asarray(end, dtype=float), n_bins * HOUR)
-    w = np.ones(len(start)) if weight is None else np.asarray(weight, dtype=float)
+    w = None if weight is None else np.asarray(weight, dtype=float)
     keep = end > start
     if not keep.all():
-        start, end, w = start[keep], end[keep], w[keep]
+        start, end = start[keep], end[keep]
+        w = None if w is None else w[keep]
     first = np.floor(start / HOUR).astype(np.int64)
     last = np.floor(np.nextafter(end, -np.inf) / HOUR).astype(np.int64)
+    # Each interval: its part of the first hour and of the last (the whole of it
+    # when both are the same hour), and every full hour between.
     same = first == last
-    # Intervals across one hour boundary (most of the others): both parts at once.
-    one = last == first + 1
-    first_one, last_one, w_one = first[one], last[one], w[one]
-    # One weighted bincount adds the parts in the order three successive
-    # ``np.add.at`` calls would (within an hour, interval by interval), many times
-    # faster.
-    out += np.bincount(
-        np.concatenate([first[same], first_one, last_one]),
-        weights=np.concatenate(
-            [
-                (end[same] - start[same]) * w[same],
-                ((first_one + 1) * HOUR - start[one]) * w_one,
-                (end[one] - last_one * HOUR) * w_one,
-            ]
-        ),
-        minlength=n_bins,
-    )[:n_bins]
-    longer = ~(same | one)
-    if longer.any():
-        # The rest, interval by interval, each over its hours a .. b: the first and
-        # last hours in part, full hours between (np.add.at adds in order, as a loop
-        # over the intervals would).
-        s, e, a, b, x = start[longer], end[longer], first[longer], last[longer], w[longer]
-        hours = b - a + 1
-        at = np.cumsum(hours) - hours  # where each interval's hours begin
-        n = int(hours.sum())
-        bins = np.repeat(a - at, hours) + np.arange(n)
-        values = np.repeat(HOUR * x, hours)
-        values[at] = ((a + 1) * HOUR - s) * x
-        values[at + hours - 1] = (e - b * HOUR) * x
-        np.add.at(out, bins, values)
-    return out
+    head = np.where(same, end, (first + 1) * HOUR) - start
+    tail = np.where(same, 0.0, end - last * HOUR)
+    if w is not None:
+        head, tail = head * w, tail * w
+    parts = np.rint(np.concatenate([head, tail]) / QUANTUM)
+    units = np.bincount(np.concatenate([first, last]), weights=parts, minlength=n_bins)[:n_bins]
+    between = last - first - 1
+    if (between > 0).any():
+        # Full hours first+1 .. last-1: +1 from first+1, -1 from last, summed up.
+        many = between > 0
+        full = np.rint(HOUR * (np.ones(many.sum()) if w is None else w[many]) / QUANTUM)
+        steps = np.bincount(first[many] + 1, weights=full, minlength=n_bins + 1)
+        steps -= np.bincount(last[many], weights=full, minlength=n_bins + 1)
+        units += np.cumsum(steps)[:n_bins]
+    return units * QUANTUM
 
 
 #: A logged interval of the hourly table: (start, end, weight) or (pool, start, end).
@@ -199,6 +198,11 @@ class HourlyBins:
         self.queue = bytearray()
         self.busy = bytearray()
         self.pool_index = self._pool_index
+        # ... and the same, taken from records served at a desk and resolved there
+        # (their rows hold their service and wait): (pool index, start, end) and
+        # (start, end) columns, added in :meth:`_hand_out` (order does not matter).
+        self._served_busy: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._served_waits: list[tuple[np.ndarray, np.ndarray]] = []
 
     def busy_interval(self, pool: str, start: float, end: float) -> None:
         self.busy += SEGMENT.pack(self._pool_index[pool], start, end)
@@ -206,10 +210,29 @@ class HourlyBins:
     def walk_ins_filed(self, times: np.ndarray) -> None:
         self.arrivals = np.concatenate([self.arrivals, times])
 
+    def served(
+        self,
+        desk: np.ndarray,
+        start: np.ndarray,
+        end: np.ndarray,
+        queued: np.ndarray,
+        waited_from: np.ndarray,
+    ) -> None:
+        """Walk-ins served at desk group ``desk`` (its pool index) from ``start`` to
+        ``end``, who joined the queue at ``queued`` (no wait when it is ``start``),
+        the wait logged up to ``waited_from``: what their records' rows say."""
+        self._served_busy.append((desk.astype(float), start, end))
+        waited = start > queued
+        self._served_waits.append((waited_from[waited], start[waited]))
+
+    def hands_out(self, day: int) -> bool:
+        """Whether the end of working day ``day`` hands out rows (:meth:`day_over`)."""
+        return day - self.next_day >= HAND_OUT_DAYS
+
     def day_over(self, day: int) -> None:
         """Working day ``day`` has ended: the days before it are final; their rows are
         handed out a block of :data:`HAND_OUT_DAYS` at a time (fewer numpy calls)."""
-        if day - self.next_day >= HAND_OUT_DAYS:
+        if self.hands_out(day):
             self._hand_out(day)
 
     def finish(self, total_days: int) -> None:
@@ -233,9 +256,18 @@ class HourlyBins:
             minlength=n_bins,
         )[:n_bins]
         qs, qe, ql = _segments(self.queue)
+        pool_at, bs, be = _segments(self.busy)
+        if self._served_waits:  # the waits and services the records' rows hold
+            waits = zip(*self._served_waits, strict=True)
+            services = zip(*self._served_busy, strict=True)
+            qs, qe = (np.concatenate([x, *c]) for x, c in zip((qs, qe), waits, strict=True))
+            ql = np.concatenate([ql, np.ones(len(qs) - len(ql))])
+            pool_at, bs, be = (
+                np.concatenate([x, *c]) for x, c in zip((pool_at, bs, be), services, strict=True)
+            )
+            self._served_waits, self._served_busy = [], []
         queue = spread_over_hours(qs - origin, qe - origin, ql, n_bins) / HOUR
         busy = np.zeros((len(self.pools), n_bins))
-        pool_at, bs, be = _segments(self.busy)
         which = pool_at.astype(np.int64)
         # Busy time counts while open, as the utilization KPI counts it: a service
         # running past closing is overtime (the hour's share never exceeds 1).
