@@ -225,10 +225,10 @@ class Recorder:
             return
         rows = np.frombuffer(self.rows, dtype=ROW_DTYPE)[self._fed :]
         self._fed += len(rows)
-        rows = rows[rows["served"]]  # a copy: the buffer is free to grow again
-        self.hourly.served(
-            rows["desk"], rows["desk_start"], rows["desk_end"], rows["queued"], rows["waited_from"]
-        )
+        served = rows["served"]
+        # Copies, column by column (the buffer is then free to grow again).
+        fields = ("desk", "desk_start", "desk_end", "queued", "waited_from")
+        self.hourly.served(*(rows[f][served] for f in fields))
 
     def _hand_out_records(self) -> None:
         kind = self.channels
