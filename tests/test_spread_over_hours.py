@@ -49,3 +49,16 @@ def test_the_minutes_in_each_hour_are_the_intervals_overlaps(weighted):
 def test_parts_outside_the_bins_are_dropped():
     got = spread_over_hours(np.array([-30.0, 100.0]), np.array([30.0, 500.0]), None, 2)
     assert got.tolist() == [30.0, 20.0]
+
+
+def test_groups_are_spread_each_on_its_own_row_of_hours():
+    rng = np.random.default_rng(11)
+    n, n_bins, n_groups = 3000, 30, 4
+    start = rng.uniform(-60.0, n_bins * HOUR, n)
+    end = start + rng.exponential(90.0, n)  # many run past the last hour: dropped
+    group = rng.integers(0, n_groups, n)
+    got = spread_over_hours(start, end, None, n_bins, group, n_groups)
+    assert got.shape == (n_groups, n_bins)
+    for g in range(n_groups):
+        alone = spread_over_hours(start[group == g], end[group == g], None, n_bins)
+        assert got[g].tobytes() == alone.tobytes()  # exact sums: nothing leaks across rows

@@ -27,6 +27,7 @@ from simulator.model.tables import (
     DAILY_COLUMNS,
     RECORD_COLUMNS,
     SEGMENT,
+    WAIT,
     HourlyBins,
     KeptTables,
     TableSink,
@@ -180,7 +181,7 @@ class Recorder:
             since = self._queue_logged_until  # the wait was logged up to then
             rec.waited_from = queued if queued > since else since
             if gone and now > queued:
-                self._queue_log += SEGMENT.pack(rec.waited_from, now, 1.0)
+                self._queue_log += WAIT.pack(rec.waited_from, now)
 
     def served(self, pool_index: int, rec: Record, end: float) -> None:
         """A walk-in's desk service (at pool ``pool_index``) ended at ``end``: its busy
@@ -188,7 +189,7 @@ class Recorder:
         start = rec.desk_start
         self.hourly.busy += SEGMENT.pack(pool_index, start, end)
         if start > rec.queued:
-            self._queue_log += SEGMENT.pack(rec.waited_from, start, 1.0)
+            self._queue_log += WAIT.pack(rec.waited_from, start)
 
     def _still_waiting(self, queued: list[float], now: float) -> None:
         """The waits still going on at ``now`` (joined at ``queued``): their part so far."""
@@ -196,7 +197,7 @@ class Recorder:
             since = self._queue_logged_until
             for q in queued:
                 if now > q:
-                    self._queue_log += SEGMENT.pack(q if q > since else since, now, 1.0)
+                    self._queue_log += WAIT.pack(q if q > since else since, now)
             self._queue_logged_until = now
 
     def busy(self, pool: str, start: float, end: float) -> None:

@@ -103,10 +103,17 @@ QUANTUM = 2.0**-30
 
 
 def spread_over_hours(
-    start: np.ndarray, end: np.ndarray, weight: np.ndarray | None, n_bins: int
+    start: np.ndarray,
+    end: np.ndarray,
+    weight: np.ndarray | None,
+    n_bins: int,
+    group: np.ndarray | None = None,
+    n_groups: int = 1,
 ) -> np.ndarray:
     """Weighted minutes of the intervals [start, end) (in minutes from bin 0) that fall
-    in each of ``n_bins`` hour bins; parts outside the bins are dropped.
+    in each of ``n_bins`` hour bins; parts outside the bins are dropped. With
+    ``group`` (each interval's, 0 .. ``n_groups`` - 1), one row of bins per group:
+    an array (n_groups, n_bins).
 
     Each interval's part in each hour is rounded to a whole number of
     :data:`QUANTUM` before it is added, so every sum is exact: the result is the
@@ -122,8 +129,10 @@ def spread_over_hours(
     if not keep.all():
         start, end = start[keep], end[keep]
         w = None if w is None else w[keep]
+        group = None if group is None else group[keep]
     first = np.floor(start / HOUR).astype(np.int64)
     last = np.floor(np.nextafter(end, -np.inf) / HOUR).astype(np.int64)
+    size = n_bins * n_groups
     # Each interval: its part of the first hour and of the last (the whole of it
     # when both are the same hour), and every full hour between.
     same = first == last
@@ -131,28 +140,34 @@ def spread_over_hours(
     tail = np.where(same, 0.0, end - last * HOUR)
     if w is not None:
         head, tail = head * w, tail * w
-    parts = np.rint(np.concatenate([head, tail]) / QUANTUM)
-    units = np.bincount(np.concatenate([first, last]), weights=parts, minlength=n_bins)[:n_bins]
     between = last - first - 1
+    if group is not None:  # group g's bins follow the groups before it
+        first, last = first + group * n_bins, last + group * n_bins
+    parts = np.rint(np.concatenate([head, tail]) / QUANTUM)
+    units = np.bincount(np.concatenate([first, last]), weights=parts, minlength=size)[:size]
     if (between > 0).any():
-        # Full hours first+1 .. last-1: +1 from first+1, -1 from last, summed up.
+        # Full hours first+1 .. last-1 (of the same group): +1 from first+1, -1 from
+        # last, summed up.
         many = between > 0
         full = np.rint(HOUR * (np.ones(many.sum()) if w is None else w[many]) / QUANTUM)
-        steps = np.bincount(first[many] + 1, weights=full, minlength=n_bins + 1)
-        steps -= np.bincount(last[many], weights=full, minlength=n_bins + 1)
-        units += np.cumsum(steps)[:n_bins]
-    return units * QUANTUM
+        steps = np.bincount(first[many] + 1, weights=full, minlength=size + 1)
+        steps -= np.bincount(last[many], weights=full, minlength=size + 1)
+        units += np.cumsum(steps)[:size]
+    minutes = units * QUANTUM
+    return minutes if group is None else minutes.reshape(n_groups, n_bins)
 
 
-#: A logged interval of the hourly table: (start, end, weight) or (pool, start, end).
+#: A logged interval of the hourly table: a busy one (pool, start, end) ...
 SEGMENT = struct.Struct("3d")
+#: ... or a walk-in's wait (start, end).
+WAIT = struct.Struct("2d")
 
 
-def _segments(log: bytearray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The three columns of a log of SEGMENT doubles, copied once (the log is then
+def _columns(log: bytearray, n: int) -> tuple[np.ndarray, ...]:
+    """The ``n`` columns of a log of packed doubles, copied once (the log is then
     changed in place, which a view of it would forbid)."""
-    rows = np.frombuffer(log, dtype=float).reshape(-1, 3).copy()
-    return rows[:, 0], rows[:, 1], rows[:, 2]
+    rows = np.frombuffer(log, dtype=float).reshape(-1, n).copy()
+    return tuple(rows[:, i] for i in range(n))
 
 
 class HourlyBins:
@@ -192,9 +207,9 @@ class HourlyBins:
         self._pool_index = {p: i for i, p in enumerate(self.pools)}
         self.next_day = 0  # days before it were handed out
         self.arrivals = np.zeros(0)
-        # Queue segments (start, end, walk-ins waiting) and busy intervals (pool index,
-        # start, end) logged since the last hand-out, packed as SEGMENT doubles; the
-        # buffers are changed in place, so the center may append to them directly.
+        # Waits (start, end: WAIT) and busy intervals (pool index, start, end: SEGMENT)
+        # logged since the last hand-out, packed as doubles; the buffers are changed
+        # in place, so their writers may keep them.
         self.queue = bytearray()
         self.busy = bytearray()
         self.pool_index = self._pool_index
@@ -255,42 +270,43 @@ class HourlyBins:
             ),
             minlength=n_bins,
         )[:n_bins]
-        qs, qe, ql = _segments(self.queue)
-        pool_at, bs, be = _segments(self.busy)
+        qs, qe = _columns(self.queue, 2)
+        pool_at, bs, be = _columns(self.busy, 3)
         if self._served_waits:  # the waits and services the records' rows hold
             waits = zip(*self._served_waits, strict=True)
             services = zip(*self._served_busy, strict=True)
             qs, qe = (np.concatenate([x, *c]) for x, c in zip((qs, qe), waits, strict=True))
-            ql = np.concatenate([ql, np.ones(len(qs) - len(ql))])
             pool_at, bs, be = (
                 np.concatenate([x, *c]) for x, c in zip((pool_at, bs, be), services, strict=True)
             )
             self._served_waits, self._served_busy = [], []
-        queue = spread_over_hours(qs - origin, qe - origin, ql, n_bins) / HOUR
-        busy = np.zeros((len(self.pools), n_bins))
-        which = pool_at.astype(np.int64)
         # Busy time counts while open, as the utilization KPI counts it: a service
-        # running past closing is overtime (the hour's share never exceeds 1).
+        # running past closing is overtime (the hour's share never exceeds 1). So a
+        # busy interval counts in pieces, one per opening span of its day and the next.
         day0 = np.floor(bs / MINUTES_PER_DAY) * MINUTES_PER_DAY
         pieces = [
             (np.maximum(bs, day0 + off + a), np.minimum(be, day0 + off + b))
             for off in (0.0, MINUTES_PER_DAY)
             for a, b in self.spans
         ]
-        for i in range(len(self.pools)):
-            sel = which == i
-            if sel.any():
-                busy[i] = sum(
-                    spread_over_hours(s[sel] - origin, e[sel] - origin, None, n_bins)
-                    for s, e in pieces
-                )
+        # One exact sum for all: each pool's busy pieces (group = pool index), then
+        # the waits (the last group).
+        n_pools = len(self.pools)
+        which = pool_at.astype(np.int64)
+        minutes = spread_over_hours(
+            np.concatenate([qs, *(s for s, _ in pieces)]) - origin,
+            np.concatenate([qe, *(e for _, e in pieces)]) - origin,
+            None,
+            n_bins,
+            np.concatenate([np.full(len(qs), n_pools), *([which] * len(pieces))]),
+            n_pools + 1,
+        )
+        busy, queue = minutes[:n_pools], minutes[n_pools] / HOUR
         # Keep what falls at or after until_day for the next hand-out.
         cut = until_day * MINUTES_PER_DAY
         self.arrivals = self.arrivals[self.arrivals >= cut]
         keep_q = qe > cut
-        self.queue[:] = np.column_stack(
-            (np.maximum(qs[keep_q], cut), qe[keep_q], ql[keep_q])
-        ).tobytes()
+        self.queue[:] = np.column_stack((np.maximum(qs[keep_q], cut), qe[keep_q])).tobytes()
         keep_b = be > cut
         self.busy[:] = np.column_stack(
             (pool_at[keep_b], np.maximum(bs[keep_b], cut), be[keep_b])
