@@ -4,7 +4,7 @@ happens when, including interrupts, failed events and return values."""
 import pytest
 import simpy
 
-from simulator.model.events import Environment, Tick
+from simulator.model.events import Alarm, Environment, Tick
 
 
 def story(env: simpy.Environment, trace: list) -> None:
@@ -116,3 +116,42 @@ def test_a_tick_that_goes_on_at_once_keeps_simpys_order():
     trace, at_once = tick_story()
     assert trace == simpy_story()
     assert 0 < at_once < len(gaps)  # some handled at once, some through the queue
+
+
+def test_an_alarm_that_goes_on_at_once_keeps_simpys_order():
+    """A process reusing one Alarm (going on without yielding when nothing comes
+    first) meets other events in the order of a process yielding timeouts."""
+    waits = [1.0, 0.5, 0.5, 2.0, 0.25, 1.0]
+    others = [1.0, 2.5, 3.0, 5.0]  # some at the alarm's very time
+
+    def story(env: simpy.Environment, trace: list, alarm_process) -> None:
+        env.process(alarm_process(env, trace))
+        for t in others:
+            env.timeout(t).callbacks.append(lambda _, t=t: trace.append((env.now, "other", t)))
+
+    def with_timeouts(env, trace):
+        for i, wait in enumerate(waits):
+            yield env.timeout(wait)
+            trace.append((env.now, "alarm", i))
+
+    went_on = []
+
+    def with_alarm(env, trace):
+        alarm = Alarm(env)
+        for i, wait in enumerate(waits):
+            if alarm.next_is_first(wait):
+                went_on.append(i)
+            else:
+                yield alarm
+            trace.append((env.now, "alarm", i))
+
+    expected: list = []
+    env = simpy.Environment()
+    story(env, expected, with_timeouts)
+    env.run(until=20)
+    got: list = []
+    env = Environment()
+    story(env, got, with_alarm)
+    env.run_until(20)
+    assert got == expected
+    assert 0 < len(went_on) < len(waits)
