@@ -11,7 +11,6 @@ while memory is a few thousand counters whatever the number of values.
 from __future__ import annotations
 
 import math
-from array import array
 
 import numpy as np
 
@@ -19,8 +18,9 @@ import numpy as np
 class StreamingQuantiles:
     """Mean, max and quantiles of a non-negative stream, in bounded memory.
 
-    Values are buffered in an ``array('d')`` (an append per record, and the batch
-    reaches numpy as one block of doubles) and folded into the histogram in batches.
+    Values are buffered in a list (an append per record is the cheapest thing
+    Python does; ``array('d').append`` parses its argument every time) and folded
+    into the histogram in batches.
     """
 
     ZERO = 1e-9  # values at or below this count as exactly zero (no wait at all)
@@ -36,7 +36,7 @@ class StreamingQuantiles:
         self.n = 0
         self.total = 0.0
         self.maximum = 0.0
-        self.buffer = array("d")
+        self.buffer: list[float] = []
         self._batch = batch
 
     def add(self, value: float) -> None:
@@ -52,8 +52,8 @@ class StreamingQuantiles:
     def flush(self) -> None:
         if not self.buffer:
             return
-        values = np.array(self.buffer, dtype=float)
-        del self.buffer[:]
+        values = np.fromiter(self.buffer, dtype=float, count=len(self.buffer))
+        self.buffer.clear()  # the same list: callers may hold its append
         self.n += values.size
         self.total += float(values.sum())
         self.maximum = max(self.maximum, float(values.max()))
