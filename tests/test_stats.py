@@ -94,3 +94,18 @@ def test_prediction_interval_is_wider():
 )
 def test_three_valued_verdict(op, threshold, low, high, expected):
     assert verdict(op, threshold, low, high) == expected
+
+
+def test_t_quantile_table_is_stdtrit_to_the_last_bit():
+    from scipy.special import stdtrit
+
+    from simulator.results.intervals import _P975, _T975, t_quantile
+
+    df = np.arange(1, _T975.size + 1)
+    assert np.array_equal(_T975, stdtrit(df, _P975))  # every entry, exactly
+    for d in (1, 29, _T975.size, np.int64(4), 9.0, df, df.reshape(4, -1), np.array(7)):
+        q = t_quantile(_P975, d)
+        assert type(q) is type(stdtrit(d, _P975)) and np.array_equal(q, stdtrit(d, _P975))
+    # outside the table (another probability, a fraction, 0, beyond 100): scipy itself
+    for p, d in ((0.95, 5), (_P975, 2.5), (_P975, 0), (_P975, 101), (_P975, np.array([0, 1]))):
+        assert np.array_equal(t_quantile(p, d), stdtrit(d, p), equal_nan=True)
