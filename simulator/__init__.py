@@ -10,19 +10,24 @@ The public API (stable names; see README.md)::
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
-
-from simulator.scenario import Scenario, ScenarioError, load_scenario
 
 if TYPE_CHECKING:
     from simulator.results import RunResult
     from simulator.runner import BackendChoice, ProgressCallback
+    from simulator.scenario import Scenario, ScenarioError, load_scenario
 
-try:
-    __version__ = version("pasc")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0+local"
+    __version__: str
+
+#: The names of the public API that load a module (and numpy, pydantic...) at first use:
+#: ``import simulator`` itself loads nothing, so that what imports it first (the command
+#: line) can still set up the process before numpy loads.
+_LAZY = {
+    "Scenario": "simulator.scenario",
+    "ScenarioError": "simulator.scenario",
+    "load_scenario": "simulator.scenario",
+    "RunResult": "simulator.results",
+}
 
 
 def run(
@@ -54,6 +59,7 @@ def run(
     # quick: pandas loads only when something is simulated.
     from simulator.results import build_run_result
     from simulator.runner import run_replications
+    from simulator.scenario import Scenario, load_scenario
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -78,13 +84,18 @@ def run(
 
 
 def __getattr__(name: str) -> Any:
-    if name == "RunResult":
-        from simulator.results import RunResult
+    import importlib
 
-        return RunResult
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("pasc")
+        except PackageNotFoundError:  # running from a source tree without installing
+            return "0.0.0+local"
     if name in ("results", "analytic", "sizing", "quota", "runner", "model"):
-        import importlib
-
         return importlib.import_module(f"simulator.{name}")
     raise AttributeError(f"module 'simulator' has no attribute {name!r}")
 

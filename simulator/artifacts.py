@@ -211,7 +211,10 @@ def _csv_column(series: pd.Series) -> list[str] | None:
         return None
     values = series.tolist()
     missing = series.isna().to_numpy()
-    kinds = {type(v) for v, gone in zip(values, missing.tolist(), strict=True) if not gone}
+    if isinstance(dtype, pd.StringDtype):  # text or missing, nothing else
+        kinds = set() if missing.all() else {str}
+    else:
+        kinds = {type(v) for v, gone in zip(values, missing.tolist(), strict=True) if not gone}
     if not kinds <= _PLAIN_OBJECTS:
         return None
     text = values if kinds == {str} else [str(v) for v in values]

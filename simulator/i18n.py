@@ -21,10 +21,6 @@ import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from babel import Locale, numbers
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES: tuple[str, ...] = ("en", "vi")
 DEFAULT_LANGUAGE = "en"
@@ -34,6 +30,9 @@ DOMAIN = "messages"
 @functools.cache
 def translations(lang: str) -> gettext.NullTranslations:
     """The compiled catalog of ``lang`` (English msgids are their own translation)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not po.is_file():
         return gettext.NullTranslations()
@@ -71,9 +70,14 @@ class Translator:
     """What the templates call: ``_()``, number formatting and KPI display names."""
 
     def __init__(self, lang: str):
+        # Babel loads with the first translator, not with this module: what imports
+        # it to name its messages (N_) may never draw a page.
+        from babel import Locale, numbers
+
         self.lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
         self._t = translations(self.lang)
         self.locale = Locale.parse(self.lang)
+        self._format_decimal = numbers.format_decimal
 
     def gettext(self, message: str, **values: object) -> str:
         """The translation of ``message``, with ``%(name)s`` placeholders filled."""
@@ -91,7 +95,7 @@ class Translator:
         except (TypeError, ValueError):
             return str(value)
         pattern = "#,##0" if digits == 0 else "#,##0." + "0" * digits
-        return numbers.format_decimal(x, format=pattern, locale=self.locale)
+        return self._format_decimal(x, format=pattern, locale=self.locale)
 
     def kpi_value(self, kpi: str, value: object) -> str:
         """A KPI value with the precision its unit calls for (shares as percent)."""

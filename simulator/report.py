@@ -42,7 +42,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jinja2
 import pandas as pd
 from markupsafe import Markup
 
@@ -71,6 +70,7 @@ from simulator.kpis import kpi_digits, shown_interval
 from simulator.results.verdicts import overall_verdict
 
 if TYPE_CHECKING:
+    import jinja2
     from matplotlib.figure import Figure
 
     from simulator.compare import Comparison
@@ -268,7 +268,10 @@ def in_language(lang: str | None) -> Iterator[Translator]:
 @functools.cache
 def template_environment() -> jinja2.Environment:
     """The reports' Jinja2 environment: autoescape on, unknown names an error, ``_()``
-    the catalogs' gettext in the language being drawn."""
+    the catalogs' gettext in the language being drawn. (Jinja2 loads here, when a
+    report is first drawn: ``pasc run`` needs it only once it has simulated.)"""
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
@@ -969,16 +972,30 @@ PICTURE_PROCESSES_ENV = "PASC_PICTURE_PROCESSES"
 
 def picture_processes() -> int:
     """How many processes draw a run's pictures: ``PASC_PICTURE_PROCESSES``, else two
-    on a machine with two cores or more. Drawing six pictures takes longer than
+    where two cores are free right now. Drawing six pictures takes longer than
     simulating a small scenario, and the pictures are independent, so two
-    processes halve that wait."""
+    processes halve that wait; but forked copies cost CPU of their own (a third
+    more in all: each copies the memory pages it touches), which is time lost
+    when no core is idle: then this process draws them."""
     text = os.environ.get(PICTURE_PROCESSES_ENV)
     if text:
         try:
             return max(1, int(text))
         except ValueError:
             return 1
-    return min(2, os.cpu_count() or 1)
+    return max(1, min(2, (os.cpu_count() or 1) - _others_running()))
+
+
+def _others_running() -> int:
+    """How many other processes (or threads) are running or ready to run right now:
+    Linux's ``/proc/loadavg`` (whose count includes this one); 0 where it cannot
+    be read."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as f:
+            running = int(f.read().split()[3].partition("/")[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return max(0, running - 1)
 
 
 def _can_fork() -> bool:
@@ -1007,13 +1024,47 @@ def _drawer_ready() -> None:
     SIGTERM (it inherits the handlers of ``pasc``, which raise and print), and only
     then lets those signals in (they were held back while it was forked, so that
     no inherited handler can ever run here), and loads matplotlib and the
-    pictures' module at once (while its parent is still simulating)."""
+    pictures' module at once (while its parent is still simulating), then puts
+    all it holds out of reach of the garbage collector (see :func:`_frozen_heap`)."""
+    import gc
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _stop_signals())
-    from simulator import plots  # noqa: F401
+    # What it loads (and has inherited) lives as long as it does: not collected while
+    # loading, then out of reach of its collections (they walk only what drawing
+    # makes) and of its siblings'.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        from simulator import plots  # noqa: F401
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
+
+
+@contextlib.contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """While this process forks: all it holds out of reach of the garbage collector
+    (``gc.freeze``), so that the copy's collections never walk, and so never copy,
+    the memory pages it shares with this process (each walk writes to every object
+    it visits: a fraction of a second of page copies in a copy of a loaded
+    ``pasc``); this process's own collections take them in again at once. Not in
+    a process that keeps frozen objects of its own (``pasc`` freezes what it
+    loads), which this would take in again too: there the copy walks only what
+    was made since."""
+    import gc
+
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _draw_pngs(result: RunResult, names: list[str]) -> list[bytes]:
@@ -1036,6 +1087,8 @@ def _prepare_run_report(lang: str) -> None:
     """Compile the run report's templates and load the catalog of ``lang`` (both kept:
     :func:`template_environment` caches templates, :func:`translator_for` catalogs),
     work the report needs anyway, done while the drawers draw rather than after."""
+    import jinja2
+
     env = template_environment()
     for name in _RUN_TEMPLATES:
         with contextlib.suppress(jinja2.TemplateNotFound):
@@ -1253,7 +1306,8 @@ class PictureDrawers:
             # would unwind this process's code in the copy); _drawer_ready lets them in.
             held = signal.pthread_sigmask(signal.SIG_BLOCK, _stop_signals())
             try:
-                drawer.start()
+                with _frozen_heap():
+                    drawer.start()
                 self._drawer, self._conn = drawer, mine
             finally:
                 theirs.close()  # so that the drawer's end of file is seen here
@@ -1286,6 +1340,10 @@ class PictureDrawers:
             return
         names = run_figure_names(result)
         shares = [share for i in range(self.processes) if (share := names[i :: self.processes])]
+        # The first share (with the costly hourly picture) to a sibling: the first
+        # drawer, which also reads the run, forks the siblings and gathers their
+        # answers, draws the last, the lightest.
+        shares.reverse()
         if self._pending is not None:
             self._stale += 1  # its answer will come first: to be skipped
         self._pending = None

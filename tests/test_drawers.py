@@ -94,6 +94,18 @@ def test_no_drawer_where_forking_is_unsafe_or_one_process_is_asked(run_result, m
         assert drawers.images(run_result) == images
 
 
+def test_two_drawers_where_two_cores_are_free_else_the_pictures_are_drawn_here(monkeypatch):
+    monkeypatch.delenv(report.PICTURE_PROCESSES_ENV, raising=False)
+    for cores, others, processes in ((2, 0, 2), (2, 1, 1), (2, 5, 1), (1, 0, 1), (8, 3, 2)):
+        monkeypatch.setattr(os, "cpu_count", lambda cores=cores: cores)
+        monkeypatch.setattr(report, "_others_running", lambda others=others: others)
+        assert report.picture_processes() == processes, (cores, others)
+    monkeypatch.setenv(report.PICTURE_PROCESSES_ENV, "3")  # asked: whatever the load
+    assert report.picture_processes() == 3
+    monkeypatch.undo()
+    assert report._others_running() >= 0  # read from this machine
+
+
 def test_an_error_in_a_sibling_is_raised_here(run_result, forking, monkeypatch):
     drawn = plots.run_figure
     names = run_figure_names(run_result)
