@@ -36,7 +36,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +61,16 @@ from simulator.workload import growth_window_start
 EPSILON = 1e-9
 #: Working days of filings drawn at once (bounded memory, few numpy calls).
 BLOCK_DAYS = 20
+#: Filings of a block turned into Python objects at once: few enough that they
+#: stay in the processor's cache until they are filed (a block's would not).
+SLICE_FILINGS = 1024
+
+
+def _in_slices(columns: tuple[np.ndarray, ...], n: int) -> Iterator[Iterator[tuple]]:
+    """The rows of ``columns`` (filing by filing, with its index), a slice at a time."""
+    for lo in range(0, n, SLICE_FILINGS):
+        hi = min(n, lo + SLICE_FILINGS)
+        yield zip(*(c[lo:hi].tolist() for c in columns), range(lo, hi), strict=True)
 
 
 @dataclass
@@ -280,17 +290,17 @@ class Center:
             optional = batch.optional_columns()
             if hourly is not None:
                 hourly.walk_ins_filed(times)
-            rows = zip(
-                times.tolist(),
-                batch.procedure.tolist(),
-                batch.priority.tolist(),
-                batch.rejected.tolist(),
-                batch.intake_minutes.tolist(),
-                batch.processing_minutes.tolist(),
-                due.tolist(),
-                measured.tolist(),
-                itertools.count(),
+            columns = (
+                times,
+                batch.procedure,
+                batch.priority,
+                batch.rejected,
+                batch.intake_minutes,
+                batch.processing_minutes,
+                due,
+                measured,
             )
+            rows = itertools.chain.from_iterable(_in_slices(columns, len(times)))
             block_end = (first + n_days) * MINUTES_PER_DAY
             upcoming = next(rows, None)
             return True
