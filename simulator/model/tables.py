@@ -173,8 +173,10 @@ def _columns(log: bytearray, n: int) -> tuple[np.ndarray, ...]:
 class HourlyBins:
     """Hour-by-hour figures of one replication, built while it runs.
 
-    The center reports walk-in arrivals, the walk-in queue's length over time
-    and the staff's busy intervals; at the end of each working day the bins of
+    The recorder reports walk-in arrivals, the walk-ins' waits and the staff's
+    busy intervals (logged as they end, or, for walk-ins served and resolved at
+    their desk, taken from their rows: :meth:`served`); at the end of each
+    working day the bins of
     the day before (a service may run past midnight in a 24-hour calendar) are
     final and handed to the sink as that day's rows. Only the shown hours are
     kept: the open hours, the breaks between them, and the hour after closing,
