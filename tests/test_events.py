@@ -155,3 +155,56 @@ def test_an_alarm_that_goes_on_at_once_keeps_simpys_order():
     env.run_until(20)
     assert got == expected
     assert 0 < len(went_on) < len(waits)
+
+
+def test_an_alarm_waits_its_turn_when_the_event_that_resumed_it_has_more_callbacks():
+    """Two processes resumed by one event: the first may not move the clock on by
+    itself (the second is still due at the present time)."""
+
+    def story(env: simpy.Environment, use_alarm: bool) -> list:
+        seen: list = []
+        gate = env.event()
+
+        def officer():
+            yield gate
+            alarm = Alarm(env)
+            if not use_alarm:
+                yield env.timeout(5)
+            elif not alarm.next_is_first(5):
+                yield alarm
+            seen.append(("officer done", env.now))
+
+        def other():
+            yield gate
+            seen.append(("other resumed by the same event", env.now))
+            yield env.timeout(1)
+            seen.append(("other + 1", env.now))
+
+        def opener():
+            yield env.timeout(1)
+            gate.succeed()
+
+        for process in (officer(), other(), opener()):
+            env.process(process)
+        return seen
+
+    env = simpy.Environment()
+    expected = story(env, use_alarm=False)
+    env.run(until=50)
+    env = Environment()
+    got = story(env, use_alarm=True)
+    env.run_until(50)
+    assert (
+        got
+        == expected
+        == [
+            ("other resumed by the same event", 1),
+            ("other + 1", 2),
+            ("officer done", 6),
+        ]
+    )
+
+
+def test_a_process_of_something_not_a_generator_is_refused_as_simpy_does():
+    with pytest.raises(ValueError, match="is not a generator"):
+        Environment().process(lambda: None)

@@ -839,8 +839,9 @@ class Center:
     def book_work_in_progress(self) -> None:
         """At the end of the run: back-office stretches still going count up to the
         horizon (services were booked when they started), and the busy log gets
-        the desk and back-office work still in hand, up to the horizon (postal
-        intakes still in hand are booked but not logged)."""
+        the desk and back-office work still in hand, up to the horizon, with the
+        waits of the walk-ins being served (postal intakes still in hand are booked
+        but not logged)."""
         end = self.env.now
         for pool in self.pools():
             for start in pool.chunk_start.values():

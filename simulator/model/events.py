@@ -29,6 +29,11 @@ class Environment(simpy.Environment):
     """A SimPy environment whose :meth:`run_until` processes events in exactly the
     order ``run(until=at)`` does, without a method call per event."""
 
+    #: Whether the event being processed has one callback, the one running: then
+    #: nothing else is due at the present time once it returns, which is what lets a
+    #: light event move the clock on itself (``next_is_first``).
+    sole_callback = False
+
     def run_until(self, at: float) -> None:
         """Process every event before ``at`` (and the urgent ones at ``at`` scheduled
         before this call), as ``run(until=at)`` does; the clock ends at ``at``."""
@@ -43,8 +48,10 @@ class Environment(simpy.Environment):
             # Environment.step, inlined.
             self._now, _, _, event = pop(queue)
             if event is until:
+                self.sole_callback = False
                 return
             callbacks, event.callbacks = event.callbacks, None
+            self.sole_callback = len(callbacks) == 1
             for callback in callbacks:
                 callback(event)
             if not event._ok and not hasattr(event, "_defused"):
@@ -66,8 +73,8 @@ class Process(simpy.Process):
 
     def __init__(self, env: simpy.Environment, generator: Generator[simpy.Event, Any, Any]):
         self._resume = self._resume  # type: ignore[method-assign]  # bound once
+        super().__init__(env, generator)  # (a ValueError if it is not a generator)
         self._send = generator.send
-        super().__init__(env, generator)
 
     def _resume(self, event: simpy.Event) -> None:  # type: ignore[override]
         # simpy.Process._resume, with the bound callback and ``send`` reused.
@@ -143,14 +150,15 @@ class Alarm(simpy.Event):
 
     def next_is_first(self, delay: float) -> bool:
         """Go off ``delay`` minutes from now (the previous alarm has gone off), unless
-        no other event comes before then: the alarm would be the next event out of
+        no other event comes before then and the process was resumed by an event's
+        only callback (``sole_callback``): the alarm would be the next event out of
         the queue, so the clock moves on to it and True says "go on now" (the
         process continues without yielding). False: the alarm is set; yield it.
         The same event order either way (see :meth:`Tick.next_is_first`)."""
         env = self.env
         at = env._now + delay
         queue = env._queue
-        if queue and at < queue[0][0]:
+        if env.sole_callback and queue and at < queue[0][0]:
             env._now = at
             return True
         self.callbacks = []
@@ -184,16 +192,18 @@ class Tick(simpy.Event):
 
     def next_is_first(self, delay: float) -> bool:
         """Occur once more, ``delay`` minutes from now, from within an occurrence. When
-        no other event comes before that time, the tick would be the next event out
-        of the queue: the clock moves on to it and True says "handle it now", which
-        spares the trip through the queue. Otherwise it is scheduled (:meth:`again`)
-        and the answer is False. The event order is the same either way (a skipped
-        trip takes no event id, and the ids only order events of the same time).
+        no other event comes before that time (and the event being processed has no
+        other callback still to run at the present time: ``sole_callback``), the
+        tick would be the next event out of the queue: the clock moves on to it and
+        True says "handle it now", which spares the trip through the queue.
+        Otherwise it is scheduled (:meth:`again`) and the answer is False. The
+        event order is the same either way (a skipped trip takes no event id, and
+        the ids only order events of the same time).
         """
         env = self.env
         at = env._now + delay  # the time the queue would have held
         queue = env._queue
-        if queue and at < queue[0][0]:
+        if env.sole_callback and queue and at < queue[0][0]:
             env._now = at
             return True
         self.callbacks = self._callbacks

@@ -101,8 +101,9 @@ class Recorder:
         self._desk_names = np.array([*desk_names, None], dtype=object)  # index -1: none
         self.daily_rows: list[tuple[int, int, int, int]] = []
         self.hourly = hourly
-        # Hourly queue: each wait is logged (start, end, 1) as it ends, and the waits
-        # still going on at a day's close up to then (waits before this are logged).
+        # Hourly queue: each wait is logged (start, end) at the end of its service (or
+        # as the walk-in gives up), unless its row holds it, and the waits still
+        # going on at a day's close up to then (waits before this are logged).
         self._queue_logged_until = 0.0
         self._queue_log = hourly.queue if hourly is not None else None
         self._proc_ids_a = np.array(procedure_ids, dtype=object)
@@ -229,6 +230,7 @@ class Recorder:
         self._fed += len(rows)
         served = rows["served"]
         # Copies, column by column (the buffer is then free to grow again).
+        # (A desk group's index is its pool's in the hourly table: desks come first.)
         fields = ("desk", "desk_start", "desk_end", "queued", "waited_from")
         self.hourly.served(*(rows[f][served] for f in fields))
 
