@@ -142,14 +142,19 @@ def spread_over_hours(
         head, tail = head * w, tail * w
     between = last - first - 1
     if group is not None:  # group g's bins follow the groups before it
-        first, last = first + group * n_bins, last + group * n_bins
-    parts = np.rint(np.concatenate([head, tail]) / QUANTUM)
-    units = np.bincount(np.concatenate([first, last]), weights=parts, minlength=size)[:size]
+        offset = group * n_bins
+        first, last = first + offset, last + offset
+    # In quanta (times 2**30: exact), rounded; the sums are exact, in any order.
+    per_minute = 1.0 / QUANTUM
+    head *= per_minute
+    tail *= per_minute
+    units = np.bincount(first, weights=np.rint(head, out=head), minlength=size)[:size]
+    units += np.bincount(last, weights=np.rint(tail, out=tail), minlength=size)[:size]
     if (between > 0).any():
         # Full hours first+1 .. last-1 (of the same group): +1 from first+1, -1 from
         # last, summed up.
         many = between > 0
-        full = np.rint(HOUR * (np.ones(many.sum()) if w is None else w[many]) / QUANTUM)
+        full = np.rint(HOUR * per_minute * (np.ones(many.sum()) if w is None else w[many]))
         steps = np.bincount(first[many] + 1, weights=full, minlength=size + 1)
         steps -= np.bincount(last[many], weights=full, minlength=size + 1)
         units += np.cumsum(steps)[:size]
