@@ -1026,23 +1026,17 @@ def _drawer_ready() -> None:
     no inherited handler can ever run here), and loads matplotlib and the
     pictures' module at once (while its parent is still simulating), then puts
     all it holds out of reach of the garbage collector (see :func:`_frozen_heap`)."""
-    import gc
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _stop_signals())
-    # What it loads (and has inherited) lives as long as it does: not collected while
-    # loading, then out of reach of its collections (they walk only what drawing
-    # makes) and of its siblings'.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # What it loads (and has inherited) lives as long as it does: out of reach of its
+    # collections (they walk only what drawing makes) and of its siblings'.
+    from simulator.lifetime import kept_for_life
+
+    with kept_for_life():
         from simulator import plots  # noqa: F401
-    finally:
-        gc.freeze()
-        if collecting:
-            gc.enable()
 
 
 @contextlib.contextmanager

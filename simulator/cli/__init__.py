@@ -9,7 +9,6 @@ what was expected and what was found, 130 stopped by Ctrl-C, 143 by SIGTERM.
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 
@@ -19,13 +18,11 @@ if "numpy" not in sys.modules:
     # the run. (A setting of the user's own is kept.)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-# The commands load what they need (pandas, pydantic, numpy...) with the garbage
-# collector paused, then all that is loaded is put out of its reach (gc.freeze):
-# it lives as long as the process, and each collection, while loading or while a
-# run simulates, would only walk it again (a tenth of a second of ``pasc run``).
-_collecting = gc.isenabled()
-gc.disable()
-try:
+from simulator.lifetime import kept_for_life
+
+# The commands load what they need (pandas, pydantic, numpy...) once, for the whole
+# process: out of the garbage collector's way (see simulator.lifetime).
+with kept_for_life():
     import click
 
     from simulator.cli.check import check
@@ -37,10 +34,6 @@ try:
     from simulator.cli.serve import serve
     from simulator.cli.staffing import erlang, quota, size_cmd
     from simulator.cli.sweep import sweep
-finally:
-    gc.freeze()
-    if _collecting:
-        gc.enable()
 
 
 @click.group(cls=PascGroup, context_settings={"help_option_names": ["-h", "--help"]})
