@@ -26,7 +26,6 @@ from simulator.model.tables import (
     CHUNK_ROWS,
     DAILY_COLUMNS,
     RECORD_COLUMNS,
-    SEGMENT,
     WAIT,
     HourlyBins,
     KeptTables,
@@ -189,7 +188,7 @@ class Recorder:
         """A walk-in's desk service (at pool ``pool_index``) ended at ``end``: its busy
         time and its wait, for the hourly table, when its row does not hold them."""
         start = rec.desk_start
-        self.hourly.busy += SEGMENT.pack(pool_index, start, end)
+        self.hourly.busy_interval(pool_index, start, end)
         if start > rec.queued:
             self._queue_log += WAIT.pack(rec.waited_from, start)
 
@@ -204,7 +203,7 @@ class Recorder:
 
     def busy(self, pool: str, start: float, end: float) -> None:
         """Staff of ``pool`` worked from ``start`` to ``end`` (for the hourly table)."""
-        self.hourly.busy_interval(pool, start, end)
+        self.hourly.busy_interval(self.hourly.pool_index[pool], start, end)
 
     def day_closed(
         self, now: float, day: int, in_center: int, backlog: int, waiting: int, queued: list[float]

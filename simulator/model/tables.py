@@ -226,8 +226,10 @@ class HourlyBins:
         self._served_busy: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._served_waits: list[tuple[np.ndarray, np.ndarray]] = []
 
-    def busy_interval(self, pool: str, start: float, end: float) -> None:
-        self.busy += SEGMENT.pack(self._pool_index[pool], start, end)
+    def busy_interval(self, pool_index: int, start: float, end: float) -> None:
+        """Staff of pool ``pool_index`` (see :attr:`pool_index`) worked from ``start``
+        to ``end``: the one place a busy interval is logged."""
+        self.busy += SEGMENT.pack(pool_index, start, end)
 
     def walk_ins_filed(self, times: np.ndarray) -> None:
         self.arrivals = np.concatenate([self.arrivals, times])
