@@ -1036,7 +1036,8 @@ def _drawer_ready() -> None:
     from simulator.lifetime import kept_for_life
 
     with kept_for_life():
-        from simulator import plots  # noqa: F401
+        from simulator import plots
+    plots.warm_up(DPI)
 
 
 @contextlib.contextmanager

@@ -90,3 +90,25 @@ def test_the_last_collection_is_skipped_once_however_many_commands_run():
         """
     )
     assert out.splitlines() == ["commands done", "frozen at exit"]
+
+
+def test_a_warmed_up_drawer_draws_the_same_bytes_as_a_cold_one():
+    """The drawer warms matplotlib up (``plots.warm_up``) while its run simulates; the
+    pictures must not depend on it. In one fresh interpreter: every picture of a
+    small run drawn cold (the first drawing this process makes), then again after
+    a warm-up."""
+    out = _python(
+        """
+        import simulator
+        from simulator import plots
+        from simulator.report import DPI, figure_png, run_figure_names
+        sc = simulator.load_scenario("scenarios/quang-nam-urban-ward.yaml")
+        result = simulator.run(sc, replications=2)
+        names = run_figure_names(result)
+        cold = [figure_png(plots.run_figure(result, n)) for n in names]
+        plots.warm_up(DPI)
+        warm = [figure_png(plots.run_figure(result, n)) for n in names]
+        print(len(names), cold == warm)
+        """
+    )
+    assert out == "6 True"

@@ -32,7 +32,8 @@ from simulator.results.verdicts import KEEPS_UP, ONE_REPLICATION_NOTE, shown_ver
 from simulator.scenario import ScenarioError
 
 
-def print_run(result, folder: Path | None) -> None:
+def print_run(result) -> None:
+    """The KPIs, targets and verdicts of a run (its folder is printed once written)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -84,8 +85,12 @@ def print_run(result, folder: Path | None) -> None:
     note = result.horizon_note()
     if note:
         console.print(f"[yellow]Note[/]: {note}")
-    if folder is not None:
-        console.print(f"Run folder: {folder}")
+
+
+def print_folder(folder: Path) -> None:
+    from rich.console import Console
+
+    Console().print(f"Run folder: {folder}")
 
 
 def _worst_hour(r) -> str:
@@ -190,6 +195,8 @@ def run(
             if late:
                 drawers = stack.enter_context(PictureDrawers())
             drawers.start(result)
+            if not as_json:  # the answer first, while the pictures are being drawn
+                print_run(result)
             render = with_language(drawers.write_run_report, lang)
             folder = write_run_folder(result, root, render=render, spool=spool)
     finally:
@@ -198,7 +205,7 @@ def run(
     if as_json:
         click.echo(json.dumps({**result.to_dict(), "run_folder": str(folder)}, indent=2))
     else:
-        print_run(result, folder)
+        print_folder(folder)
     if strict and "fail" in set(result.targets()["verdict"]):
         sys.exit(EXIT_TARGET_FAILED)
 
