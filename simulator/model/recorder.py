@@ -31,7 +31,7 @@ from simulator.model.tables import (
     KeptTables,
     TableSink,
 )
-from simulator.scenario.channels import ChannelKind
+from simulator.scenario.channels import CHANNELS_BY_CODE
 from simulator.stats import StreamingQuantiles
 
 #: Values kept in plain lists before they are folded into the statistics.
@@ -40,10 +40,11 @@ BUFFERED_VALUES = 8192
 #: arrival, desk start, desk end, resolved, due, queued, waited from (the part of
 #: its last wait not logged for the hourly table yet), then the desk group (index,
 #: -1: none), priority, served (served at a desk and resolved there: the row holds
-#: that service and wait for the hourly table), outcome (index in :data:`OUTCOMES`)
-#: and on time (1, 0, -1: not applicable); 80 bytes, so every number stays aligned.
-#: Its channel goes in a list beside it.
-ROW = struct.Struct("@qq7dh??bb2x")  # native: the fast packers; no padding needed
+#: that service and wait for the hourly table), outcome (index in :data:`OUTCOMES`),
+#: on time (1, 0, -1: not applicable) and the channel (its code, see
+#: :data:`~simulator.scenario.channels.CHANNELS_BY_CODE`); 80 bytes, so every number
+#: stays aligned.
+ROW = struct.Struct("@qq7dh??bbh")  # native: the fast packers; no padding needed
 _ROW_FIELDS = {
     "record": "=i8",
     "procedure": "=i8",
@@ -59,6 +60,7 @@ _ROW_FIELDS = {
     "served": "?",
     "outcome": "i1",
     "on_time": "i1",
+    "channel": "=i2",
 }
 #: The same row as numpy reads it (fields one after the other: each is at an offset
 #: its size divides, so native alignment adds no padding).
@@ -90,12 +92,12 @@ class Recorder:
         self.measure_from = measure_from
         self.keep_records = keep_records
         # Rows are buffered as they happen, packed (:data:`ROW`: read back as arrays
-        # without visiting one Python object each), with their channels in a list;
-        # they are handed out as columns, CHUNK_ROWS at a time.
+        # without visiting one Python object each); they are handed out as columns,
+        # CHUNK_ROWS at a time.
         self.sink: TableSink = sink if sink is not None else KeptTables()
         self.rows = bytearray()
-        self.channels: list[ChannelKind] = []
-        self._full = getattr(self.sink, "chunk_rows", CHUNK_ROWS)  # rows in a full chunk
+        # the bytes of a full chunk's rows
+        self._full = getattr(self.sink, "chunk_rows", CHUNK_ROWS) * ROW.size
         self._fed = 0  # rows of the buffer whose services the hourly table has
         self._desk_names = np.array([*desk_names, None], dtype=object)  # index -1: none
         self.daily_rows: list[tuple[int, int, int, int]] = []
@@ -223,7 +225,7 @@ class Recorder:
     def _feed_hourly(self) -> None:
         """The services and waits held by the rows packed since the last feed go to the
         hourly table."""
-        if self.hourly is None or self._fed == len(self.channels):
+        if self.hourly is None or self._fed * ROW.size == len(self.rows):
             return
         rows = np.frombuffer(self.rows, dtype=ROW_DTYPE)[self._fed :]
         self._fed += len(rows)
@@ -234,28 +236,28 @@ class Recorder:
         self.hourly.served(*(rows[f][served] for f in fields))
 
     def _hand_out_records(self) -> None:
-        kind = self.channels
-        if not kind:
+        if not self.rows:
             return
         self._feed_hourly()
         rows = np.frombuffer(self.rows, dtype=ROW_DTYPE)
-        self.rows, self.channels, self._fed = bytearray(), [], 0
+        self.rows, self._fed = bytearray(), 0
         # Columns are views of the one buffer where they can be (the sink or the
         # DataFrame makes its own copy).
         proc = rows["procedure"]
         arrival, start, end = rows["arrival"], rows["desk_start"], rows["desk_end"]
         resolved, queued = rows["resolved"], rows["queued"]
-        outcome = rows["outcome"]
+        outcome, channel = rows["outcome"], rows["channel"]
+        kinds = CHANNELS_BY_CODE  # as declared now (a channel may be declared at any time)
         # A walk-in's wait counts from the last time it joined the queue (a citizen
         # coming back with a supplement queues again); results going back by post
         # reach the citizen the delivery days later.
         returned = resolved.copy()
         if self.postal_delivery_minutes:
-            by_post = np.fromiter((k.result_by_post for k in kind), bool, len(kind))
+            by_post = np.array([k.result_by_post for k in kinds])[channel]
             returned[by_post & (outcome == COMPLETED)] += self.postal_delivery_minutes
         columns = {
             "record": rows["record"],
-            "channel": [k.name for k in kind],
+            "channel": np.array([k.name for k in kinds], dtype=object)[channel].tolist(),
             "procedure": self._proc_ids_a[proc],
             "field": self._proc_fields_a[proc],
             "priority": rows["priority"],
@@ -311,10 +313,9 @@ class Recorder:
                     served,
                     COMPLETED,
                     on_time,
+                    rec.channel.code,
                 )
-                channels = self.channels
-                channels.append(rec.channel)
-                if len(channels) >= self._full:
+                if len(self.rows) >= self._full:
                     self._hand_out_records()
 
     def record_rejected(self, rec: Record, now: float) -> None:
@@ -376,9 +377,9 @@ class Recorder:
             False,
             outcome,
             on_time,
+            rec.channel.code,
         )
-        self.channels.append(rec.channel)
-        if len(self.channels) >= self._full:
+        if len(self.rows) >= self._full:
             self._hand_out_records()
 
     # -- the replication's KPIs --------------------------------------------------------

@@ -16,7 +16,7 @@ loaded afterwards.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 IntakePool = Literal["desk", "back_office", "postal_agents"]
@@ -49,25 +49,43 @@ class ChannelKind:
     around_the_clock: bool = False
     held_by_portal_outage: bool = False
     result_by_post: bool = False
+    #: Its number in a record's row (:data:`CHANNELS_BY_CODE`), given on declaration.
+    code: int = field(default=-1, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.in_person and self.taken_in_by != "desk":
             raise ValueError(f"channel {self.name!r}: only a desk channel can be in person")
 
 
-#: Declared channels in declaration order (the order of the records table's codes).
+#: Declared channels in declaration order.
 CHANNEL_KINDS: dict[str, ChannelKind] = {}
+#: Every channel a record can come through, by its code: the hand-over, then the
+#: declared channels in declaration order.
+CHANNELS_BY_CODE: list[ChannelKind] = []
+#: The most channels a record's row can tell apart (its code is a 16-bit integer).
+MAX_CHANNELS = 2**15
+
+
+def _numbered(kind: ChannelKind) -> ChannelKind:
+    if kind.code >= 0:
+        raise ValueError(f"channel {kind.name!r} is already declared")
+    if len(CHANNELS_BY_CODE) >= MAX_CHANNELS:
+        raise ValueError(f"expected at most {MAX_CHANNELS} channels, found one more")
+    object.__setattr__(kind, "code", len(CHANNELS_BY_CODE))  # frozen: set once, here
+    CHANNELS_BY_CODE.append(kind)
+    return kind
+
 
 #: Records taken over on day one from the abolished district level: not a
 #: channel citizens file through, but records routed like portal checks.
-HANDOVER = ChannelKind("handover", "back_office")
+HANDOVER = _numbered(ChannelKind("handover", "back_office"))
 
 
 def declare_channel(kind: ChannelKind) -> ChannelKind:
     """Make a channel available to scenarios (``demand.channels.<name>``) and the model."""
     if kind.name in CHANNEL_KINDS or kind.name == HANDOVER.name:
         raise ValueError(f"channel {kind.name!r} is already declared")
-    CHANNEL_KINDS[kind.name] = kind
+    CHANNEL_KINDS[kind.name] = _numbered(kind)
     return kind
 
 
