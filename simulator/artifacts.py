@@ -180,7 +180,14 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def _write_table(path: Path, table: pd.DataFrame) -> None:
-    table.to_csv(path, index=False)
+    """``table`` as ``path`` (csv): the bytes of ``table.to_csv(path, index=False)``,
+    made by :func:`_csv_lines` where it can."""
+    lines = _csv_lines(table)
+    if lines is None:
+        table.to_csv(path, index=False)
+        return
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.writelines(lines)
 
 
 #: Characters that make the csv module quote a field (``QUOTE_MINIMAL``).

@@ -126,3 +126,29 @@ def test_a_streamed_run_has_its_tables_on_disk_and_an_even_sample_in_memory(tmp_
         part = (sample.outcome == outcome).mean()
         assert abs(full - part) < 0.05, (outcome, full, part)
     assert not list((tmp_path / "out" / sc.name).glob(".spool-*"))
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        [1.5, float("nan"), float("inf"), -0.0, 1e-300, 1e20, 0.1 + 0.2, -2.0],
+        [1, 2**40, -7, 0, 3, 4, 5, 6],
+        [True, False, True, True, False, False, True, False],
+        ["a", "b c", None, "đã xử lý", "", "x", "y", "z"],
+        ["a,b", 'say "hi"', "line\nbreak", "x", "y", "z", "w", "v"],  # quoted: pandas
+        [1, "one", 2.5, True, None, "x", 3, 4],  # mixed objects
+        pd.array([1, None, 3, 4, 5, 6, 7, 8], dtype="Int64"),  # nullable: pandas
+        pd.Categorical(["a", "b", "a", "c", "a", "b", "a", "c"]),
+        pd.date_range("2026-01-01", periods=8, freq="h"),
+    ],
+)
+def test_a_table_file_has_the_bytes_pandas_would_write(column, tmp_path):
+    """Every table of a run folder goes through one writer (``_write_table``), which
+    makes the lines itself where it can: whatever the column, the file must be
+    byte for byte what ``DataFrame.to_csv`` writes."""
+    from simulator.artifacts import _write_table
+
+    table = pd.DataFrame({"n": range(8), "value": column, "last": [0.25] * 8})
+    _write_table(tmp_path / "t.csv", table)
+    table.to_csv(tmp_path / "ref.csv", index=False)
+    assert (tmp_path / "t.csv").read_bytes() == (tmp_path / "ref.csv").read_bytes()
