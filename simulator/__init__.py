@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from simulator.results import RunResult
-    from simulator.runner import BackendChoice, ProgressCallback
+    from simulator.runner import BackendChoice, OutputCallback, ProgressCallback
     from simulator.scenario import Scenario, ScenarioError, load_scenario
 
     __version__: str
@@ -41,6 +41,7 @@ def run(
     backend: BackendChoice = None,
     scheduler: str | None = None,
     spool: Any = None,
+    each: OutputCallback | None = None,
 ) -> RunResult:
     """Run replications of a scenario and return their KPIs (no files are written).
 
@@ -53,7 +54,9 @@ def run(
     ``records=False`` keeps only streaming statistics (memory independent of
     the horizon); ``spool`` (a :class:`simulator.artifacts.TableSpool`) streams
     the records, hourly and daily tables to disk as the replications run, so
-    memory stays bounded with the records kept too (local backends).
+    memory stays bounded with the records kept too (local backends). ``each`` is
+    called as ``each(index, output)`` with each replication's raw output as it
+    finishes (``pasc run`` hands the records to its drawer this way).
     """
     # Imported here so that ``import simulator`` (and ``pasc validate``) stays
     # quick: pandas loads only when something is simulated.
@@ -77,6 +80,7 @@ def run(
         backend=backend,
         scheduler=scheduler,
         spool=spool if records else None,
+        each=each,
     )
     return build_run_result(
         scenario, seed, outputs, records=records, spool=spool if records else None

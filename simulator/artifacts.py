@@ -27,6 +27,7 @@ Every file name a run folder holds is listed in ``docs/outputs.md``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -254,33 +255,74 @@ def _csv_lines(table: pd.DataFrame) -> list[str] | None:
     return [",".join(names), *map(",".join, zip(*columns, strict=True))]
 
 
+#: The records table's file in a run folder.
+RECORDS_FILE = "records.csv.gz"
+
+
+class RecordsTableFile:
+    """``records.csv.gz`` written a part at a time (the replications of a run, in
+    order, as they finish): the header, then each part's lines, through one gzip
+    stream (level 1 rather than pandas' default 9: the file is read back the same
+    way and is about as small, in a fraction of the time).
+
+    The lines are :func:`_csv_lines`', given one ``write`` each through the same
+    text wrapper into the same ``GzipFile`` as pandas' csv writer sends them, so
+    the file has the bytes ``to_csv`` of the whole table would write however the
+    table is cut into parts (deflate's output depends on how its input arrives:
+    the same text alone would not do). :meth:`add` refuses a part whose lines
+    it cannot make (a field to quote: pandas' writer knows how), and the file is
+    then abandoned: :func:`write_records_table` writes such a table with pandas.
+    """
+
+    def __init__(self, path: Path | str, name: str = RECORDS_FILE):
+        import gzip
+        import io
+
+        self.path = Path(path)
+        self._file = open(self.path, "wb")  # noqa: SIM115 (closed by close or abandon)
+        # ``name`` goes in the gzip header: the name of the file in the run folder.
+        raw = gzip.GzipFile(filename=name, fileobj=self._file, mode="wb", compresslevel=1, mtime=0)
+        self._text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        self._header: str | None = None
+
+    def add(self, part: pd.DataFrame) -> bool:
+        """Append ``part``'s rows; False (nothing written) when its lines are not plain
+        or its columns are not those of the parts before."""
+        lines = _csv_lines(part)
+        if lines is None or self._header not in (None, lines[0]):
+            return False
+        if self._header is None:
+            self._header = lines[0]
+            self._text.write(lines[0])
+        self._text.writelines(lines[1:])
+        return True
+
+    def close(self) -> Path:
+        """Finish the file (one part at least was added); return its path."""
+        self._text.close()  # flushes the wrapper, then ends the gzip stream
+        self._file.close()
+        return self.path
+
+    def abandon(self) -> None:
+        """Close and delete the file."""
+        with contextlib.suppress(Exception):
+            self._text.close()
+        self._file.close()
+        self.path.unlink(missing_ok=True)
+
+
 def write_records_table(folder: Path, records: pd.DataFrame) -> Path:
-    """``records.csv.gz``: one row per record, every replication.
-
-    The one function that writes the records table (the largest file of a
-    run). gzip level 1 rather than pandas' default 9: the file is read back
-    the same way and is about as small, in a fraction of the time.
-
-    The lines are :func:`_csv_lines`' where it can make them, else pandas'
-    ``to_csv`` writes the file. Either way the file has the same bytes: the
-    lines go one ``write`` each through the same text wrapper into the same
-    ``GzipFile`` as pandas' csv writer sends them (deflate's output depends on
-    how its input arrives, so the same text alone would not do)."""
-    import gzip
-    import io
-
-    path = folder / "records.csv.gz"
-    lines = _csv_lines(records)
-    if lines is None:
-        records.to_csv(
-            path, index=False, compression={"method": "gzip", "compresslevel": 1, "mtime": 0}
-        )
+    """``records.csv.gz``: one row per record, every replication (the bytes of
+    :class:`RecordsTableFile`, with the table as its one part, or of pandas'
+    ``to_csv`` with the same compression when it refuses the table)."""
+    path = folder / RECORDS_FILE
+    table = RecordsTableFile(path)
+    if table.add(records):
+        table.close()
         return path
-    with (
-        gzip.GzipFile(filename=str(path), mode="wb", compresslevel=1, mtime=0) as raw,
-        io.TextIOWrapper(raw, encoding="utf-8", newline="") as text,
-    ):
-        text.writelines(lines)
+    table.abandon()
+    gzip = {"method": "gzip", "compresslevel": 1, "mtime": 0}
+    records.to_csv(path, index=False, compression=gzip)
     return path
 
 
@@ -337,7 +379,7 @@ class TableSpool:
             parts = [self._part(table, i) for i in range(replications)]
             line = ",".join(["replication", *columns]) + "\n"
             if table == "records":
-                target = folder / "records.csv.gz"
+                target = folder / RECORDS_FILE
                 with open(target, "wb") as out:
                     out.write(gzip.compress(line.encode(), compresslevel=1, mtime=0))
                     for part in parts:
@@ -464,11 +506,15 @@ def write_run_folder(
     *,
     render: Render | None = None,
     spool: TableSpool | None = None,
+    records: Callable[[Path, pd.DataFrame], Path] = write_records_table,
 ) -> Path:
     """``<root>/<scenario>/<timestamp>/``: the resolved scenario, summary, per-replication
     KPIs, targets, records, hourly and daily tables, ``run.json`` (the ``--json``
     shape), ``environment.json`` and, with ``render``, the pictures and ``report.html``.
-    With ``spool`` the records, hourly and daily tables come from it (streamed)."""
+    With ``spool`` the records, hourly and daily tables come from it (streamed);
+    else ``records(folder, table)`` writes the records table (by default
+    :func:`write_records_table`; ``pasc run`` has its drawer write it while the
+    run simulates, see :meth:`simulator.report.PictureDrawers.write_records`)."""
 
     def fill(folder: Path) -> None:
         if spool is not None:
@@ -478,7 +524,7 @@ def write_run_folder(
         _write_table(folder / "kpis.csv", result.kpis)
         _write_table(folder / "targets.csv", result.targets())
         if spool is None and result.records_table is not None:
-            write_records_table(folder, result.records_table)
+            records(folder, result.records_table)
         if spool is None and result.hourly_table is not None:
             _write_table(folder / "hourly.csv", result.hourly_table)
         if spool is None and result.daily_table is not None:
@@ -659,7 +705,7 @@ def load_run_folder(folder: str | Path) -> tuple[RunResult, dict[str, Any]]:
             f"{folder / 'kpis.csv'}: expected a 'replication' column, found "
             f"{', '.join(map(str, kpis.columns[:5]))}"
         )
-    records = read_table(folder / "records.csv.gz", required=False)
+    records = read_table(folder / RECORDS_FILE, required=False)
     if records is not None and "on_time" in records.columns:
         # CSV turns True/False/None into strings or floats; back to booleans (None stays NaN).
         records["on_time"] = records["on_time"].map(
@@ -786,6 +832,8 @@ def folder_kind(folder: str | Path) -> str:
 __all__ = [
     "DEFAULT_ROOT",
     "ENVIRONMENT_FILE",
+    "RECORDS_FILE",
+    "RecordsTableFile",
     "Render",
     "RunFolderError",
     "folder_kind",

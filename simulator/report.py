@@ -1178,6 +1178,10 @@ def _drawer_main(conn: Any, other_end: Any) -> None:
     For each run (``(result, shares)``, the run pickled once) it forks one
     sibling per share after the first, which inherits matplotlib and the run by
     copy-on-write, draws its share itself, and answers with every share's PNGs.
+    Before that, while the run simulates, it may be handed the run's records a
+    replication at a time (``(RECORDS, index, columns, path)``), which it
+    writes to ``path`` as the run folder's records table, and ``(RECORDS_END,)``,
+    which it answers with ``(RECORDS_END, written)``.
     A SIGTERM (:meth:`PictureDrawers.__exit__` on Ctrl-C) stops the siblings
     too, quietly: none outlives its drawer."""
     import signal
@@ -1185,6 +1189,7 @@ def _drawer_main(conn: Any, other_end: Any) -> None:
     other_end.close()  # the parent's end: an end of file means the parent has gone
     _drawer_ready()
     siblings: list[int] = []
+    records = _RecordsWriter()
 
     def stop(signum: int, frame: Any) -> None:
         for pid in siblings:
@@ -1204,6 +1209,14 @@ def _drawer_main(conn: Any, other_end: Any) -> None:
             return
         if job is None:
             return
+        tag = job[0] if isinstance(job[0], str) else None
+        if tag == RECORDS:
+            records.add(*job[1:])
+            continue
+        if tag == RECORDS_END:
+            with contextlib.suppress(OSError):
+                conn.send((RECORDS_END, records.finish()))
+            continue
         result, shares = job
         readers = []
         # SIGTERM waits while a sibling is forked, so that none escapes `stop`.
@@ -1227,11 +1240,65 @@ def _drawer_main(conn: Any, other_end: Any) -> None:
                 reader.close()
 
 
-def _send_bytes(conn: Any, payload: bytes) -> None:
-    """Write ``payload`` to a drawer (a drawer gone is no error here: it is
+#: The tags of the records' messages to a drawer and of its answer (see _drawer_main).
+RECORDS, RECORDS_END = "records", "records-end"
+
+
+class _RecordsWriter:
+    """A drawer's records table: the replications' records, written as they come
+    (:class:`simulator.artifacts.RecordsTableFile`), in replication order from 0;
+    any trouble (a replication out of order, a table it cannot write, an error)
+    abandons the file, and the parent then writes the table itself."""
+
+    def __init__(self) -> None:
+        self.file: Any = None
+        self.next = 0  # the replication expected next
+        self.failed = False
+
+    def add(self, index: int, columns: dict[str, Any], path: str) -> None:
+        if self.failed:
+            return
+        try:
+            from simulator.artifacts import RecordsTableFile
+            from simulator.model import RECORD_COLUMNS
+            from simulator.results.timeline import table_frame
+
+            if self.file is None:
+                self.file = RecordsTableFile(path)
+            part = table_frame([columns], RECORD_COLUMNS, index)
+            if index != self.next or not self.file.add(part):
+                raise ValueError(f"replication {index}'s records cannot be written here")
+            self.next += 1
+        except Exception:
+            self.failed = True
+            if self.file is not None:
+                self.file.abandon()
+
+    def finish(self) -> bool:
+        """Close the file; whether it holds every replication handed over."""
+        file, self.file = self.file, None
+        written = not self.failed and file is not None
+        self.failed, self.next = False, 0
+        if written:
+            try:
+                file.close()
+            except Exception:
+                file.abandon()
+                written = False
+        return written
+
+
+def _send_all(conn: Any, outbox: Any) -> None:
+    """Write the payloads of ``outbox`` to a drawer, in order, until ``None`` (a drawer
+    gone is no error here: the rest are dropped, and it is
     :meth:`PictureDrawers.images` that says so)."""
-    with contextlib.suppress(OSError):
-        conn.send_bytes(payload)
+    gone = False
+    while (payload := outbox.get()) is not None:
+        if not gone:
+            try:
+                conn.send_bytes(payload)
+            except OSError:
+                gone = True
 
 
 class PictureDrawers:
@@ -1278,7 +1345,13 @@ class PictureDrawers:
         # (run, its pictures in report order, the order they are drawn in)
         self._pending: tuple[RunResult, list[str], list[str]] | None = None
         self._stale = 0  # answers still to come for runs no longer wanted
-        self._sender: Any = None  # the thread writing a run to the drawer
+        self._sender: Any = None  # the thread writing this process's messages to the drawer
+        self._outbox: Any = None  # the messages it writes, in order
+        self._records: str | None = None  # the records table the drawer is writing
+        self._records_next = 0  # the replication whose records it expects next
+        self._records_answer: tuple[Any, ...] | None = None  # (RECORDS_END, written)
+        self._records_ended = False  # RECORDS_END sent
+        self._early: list[tuple[Any, ...]] = []  # answers read before they were asked for
 
     @property
     def _pool(self) -> Any:
@@ -1316,18 +1389,115 @@ class PictureDrawers:
     def __exit__(self, exc_type: Any, *exc: object) -> None:
         drawer, conn, pending = self._drawer, self._conn, self._pending
         self._drawer = self._conn = self._pending = None
+        records, self._records = self._records, None
         if drawer is None:
             return
         try:
-            if exc_type is None and pending is None and not self._stale:
+            if exc_type is None and pending is None and not self._stale and records is None:
+                self._finish_sending()  # ends once the drawer has read it all
                 with contextlib.suppress(OSError):
                     conn.send(None)  # idle: let it end by itself
-            else:  # interrupted, or pictures nobody will collect: stop drawing now
+            else:  # interrupted, or work nobody will collect: stop now
                 drawer.terminate()
             drawer.join()
         finally:
             self._finish_sending()  # ends once the drawer has read it, or has gone
             conn.close()
+            if records is not None:  # a records table nobody took
+                with contextlib.suppress(OSError):
+                    os.unlink(records)
+
+    def write_records(self, index: int, output: Any) -> None:
+        """Hand the records of replication ``index`` (its raw output, as
+        :func:`simulator.run`'s ``each`` gives it) to the drawer, which writes them as
+        the run folder's records table while the next replications simulate (the
+        second core is idle then); :meth:`write_records_table` collects the file.
+
+        For a run whose replications finish in order from 0, handed over before
+        the run itself (:meth:`start`); anything else is left to
+        :meth:`write_records_table`, which then writes the table here."""
+        table = getattr(output, "records", None)
+        if self._drawer is None or table is None:
+            return
+        if self._records is None:
+            if index != 0 or self._pending is not None or self._stale:
+                return
+            import tempfile
+
+            fd, self._records = tempfile.mkstemp(prefix="pasc-records-", suffix=".csv.gz")
+            os.close(fd)
+            self._records_next, self._records_answer, self._records_ended = 0, None, False
+        if index != self._records_next:
+            return  # out of order: the drawer's file will lack it, and be refused
+        self._records_next += 1
+        self._post((RECORDS, index, table, self._records))
+
+    def write_records_table(self, folder: Path, table: Any) -> Path:
+        """``folder/records.csv.gz``: the file the drawer wrote (:meth:`write_records`),
+        when it holds every replication of ``table``, else written here (the same
+        bytes either way: :func:`simulator.artifacts.write_records_table`)."""
+        import shutil
+
+        from simulator.artifacts import RECORDS_FILE, write_records_table
+
+        path = self._records
+        if path is None:
+            return write_records_table(folder, table)
+        try:
+            written = self._records_done()
+            # Every replication with records was handed over (those after the last one
+            # with records add no line).
+            whole = table.empty or int(table["replication"].max()) < self._records_next
+            written = written and whole
+            if written:
+                return Path(shutil.move(path, folder / RECORDS_FILE))
+        finally:
+            self._records = None
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        return write_records_table(folder, table)
+
+    def _end_records(self) -> None:
+        """Tell the drawer that the run's records are all handed over (once)."""
+        if self._records is not None and not self._records_ended:
+            self._records_ended = True
+            self._post((RECORDS_END,))
+
+    def _records_done(self) -> bool:
+        """Whether the drawer wrote its records table whole (False when it has gone)."""
+        self._end_records()
+        if self._records_answer is None:
+            # Its answer comes before the pictures' (it was asked first): read it, and
+            # keep the pictures' answer, should it come first all the same.
+            self._finish_sending()
+            try:
+                message = self._conn.recv()
+            except (EOFError, OSError):
+                return False
+            if message[0] != RECORDS_END:
+                self._early.append(message)
+                return False
+            self._records_answer = message
+        answer, self._records_answer = self._records_answer, None
+        return bool(answer[1])
+
+    def _post(self, message: Any) -> None:
+        """Send ``message`` to the drawer without waiting for it to read (pickled here, a
+        few milliseconds; written in order by a thread, since the drawer reads only
+        once matplotlib is loaded, and this process has a run to simulate)."""
+        import pickle
+        import queue
+        import threading
+
+        payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        if self._sender is None:
+            self._outbox = queue.SimpleQueue()
+            self._sender = threading.Thread(
+                target=_send_all, args=(self._conn, self._outbox), name="pasc-drawer-send"
+            )
+            self._sender.daemon = True
+            self._sender.start()
+        self._outbox.put(payload)
 
     def start(self, result: RunResult) -> None:
         """Start drawing every picture of ``result`` (returns at once)."""
@@ -1342,34 +1512,37 @@ class PictureDrawers:
         if self._pending is not None:
             self._stale += 1  # its answer will come first: to be skipped
         self._pending = None
+        self._end_records()  # the records table first: the run folder wants it before
         if not shares:
             return
-        # Pickled here (a few milliseconds), written by a thread: the drawer reads it
-        # only once matplotlib is loaded, and this process has tables to write.
-        import pickle
-        import threading
-
-        payload = pickle.dumps((result, shares), protocol=pickle.HIGHEST_PROTOCOL)
-        self._finish_sending()
-        self._sender = threading.Thread(
-            target=_send_bytes, args=(self._conn, payload), name="pasc-drawer-send", daemon=True
-        )
-        self._sender.start()
+        self._post((result, shares))
         self._pending = (result, names, [n for share in shares for n in share])
 
     def _finish_sending(self) -> None:
+        """Wait until the drawer has read every message sent (or has gone)."""
         sender, self._sender = self._sender, None
         if sender is not None:
+            self._outbox.put(None)
             sender.join()
 
     def _stopped_message(self) -> str:
         self._drawer.join(timeout=1)
         return f"the picture drawer stopped (exit code {self._drawer.exitcode})"
 
-    def _answer(self) -> tuple[Any, ...]:
+    def _receive(self) -> tuple[Any, ...]:
+        """The drawer's next answer (the records table's answer kept aside)."""
+        if self._early:
+            return self._early.pop(0)
         self._finish_sending()
+        while True:
+            message = self._conn.recv()
+            if message[0] != RECORDS_END:
+                return message
+            self._records_answer = message
+
+    def _answer(self) -> tuple[Any, ...]:
         try:
-            return self._conn.recv()
+            return self._receive()
         except EOFError:
             raise RuntimeError(self._stopped_message()) from None
 

@@ -46,6 +46,10 @@ from simulator.scenario import Scenario
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(done, total)`` after each replication."""
 
+OutputCallback = Callable[[int, ReplicationOutput], None]
+"""Called as ``each(index, output)`` with each replication's output as it finishes
+(in replication order on the serial backend, in any order on the others)."""
+
 BackendChoice = BackendName | SerialBackend | ProcessBackend | DaskBackend | None
 """A backend's name (``"serial"``, ``"processes"``, ``"dask"``), an open backend
 (used as it is and left open), or ``None`` (chosen from ``workers`` / ``scheduler``)."""
@@ -124,12 +128,16 @@ def run_jobs(
     keep_records: bool = False,
     progress: ProgressCallback | None = None,
     spool: Any = None,
+    each: OutputCallback | None = None,
 ) -> list[ReplicationOutput]:
-    """The outputs of arbitrary (scenario, seed, index) jobs, in job order."""
+    """The outputs of arbitrary (scenario, seed, index) jobs, in job order (``each``
+    is called with every job's replication index and output as it finishes)."""
     jobs = list(jobs)
     done: dict[int, ReplicationOutput] = {}
     for pos, output in iter_jobs(jobs, backend, keep_records=keep_records, spool=spool):
         done[pos] = output
+        if each is not None:
+            each(jobs[pos][2], output)
         if progress is not None:
             progress(len(done), len(jobs))
     return [done[pos] for pos in range(len(jobs))]
@@ -166,18 +174,22 @@ def run_replications(
     backend: BackendChoice = None,
     scheduler: str | None = None,
     spool: Any = None,
+    each: OutputCallback | None = None,
 ) -> list[ReplicationOutput]:
     """All replications' outputs, in replication order, whatever the backend (with
     ``spool``, the tables go to it as the replications run; see
-    :func:`replication_output`)."""
+    :func:`replication_output`; ``each``: see :func:`run_jobs`)."""
     jobs = [(scenario, seed, i) for i in range(first, first + replications)]
     with open_backend(backend, workers=workers, scheduler=scheduler) as b:
-        return run_jobs(jobs, b, keep_records=keep_records, progress=progress, spool=spool)
+        return run_jobs(
+            jobs, b, keep_records=keep_records, progress=progress, spool=spool, each=each
+        )
 
 
 __all__ = [
     "BackendChoice",
     "Job",
+    "OutputCallback",
     "ProgressCallback",
     "default_workers",
     "iter_jobs",

@@ -240,3 +240,100 @@ def test_ctrl_c_during_pasc_run_ends_every_process_quietly(
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "Ctrl-C" in err
     _wait_for(lambda: all(_gone(pid) for pid in tree), 10)
+
+
+# -- the records table, written by the drawer while the run simulates ---------------------
+def _streamed_run(drawers, replications: int = 3):
+    """A run whose replications hand their records to ``drawers`` as they finish."""
+    import simulator
+    from simulator.scenario import load_scenario
+
+    sc = load_scenario(REPO / "scenarios" / "tan-lap-first-week.yaml")
+    return simulator.run(sc, replications, 7, each=drawers.write_records)
+
+
+def _written_here(monkeypatch) -> list[Path]:
+    """Count the records tables this process writes itself (the drawer, forked before,
+    keeps the real function)."""
+    from simulator import artifacts
+
+    calls: list[Path] = []
+    real = artifacts.write_records_table
+
+    def counting(folder, table):
+        calls.append(folder)
+        return real(folder, table)
+
+    monkeypatch.setattr(artifacts, "write_records_table", counting)
+    return calls
+
+
+def test_the_drawer_writes_the_records_table_with_the_bytes_written_here(
+    forking, monkeypatch, tmp_path
+):
+    """``pasc run`` hands each replication's records to its drawer (idle while the run
+    simulates), which writes ``records.csv.gz`` a replication at a time: the file
+    must be the one this process would write of the whole table, byte for byte."""
+    from simulator.artifacts import write_records_table, write_run_folder
+
+    with report.PictureDrawers(2) as drawers:
+        here = _written_here(monkeypatch)
+        result = _streamed_run(drawers)
+        assert drawers._records is not None  # the drawer has the records
+        drawers.start(result)
+        folder = write_run_folder(
+            result, tmp_path, render=drawers.write_run_report, records=drawers.write_records_table
+        )
+        stream = drawers._records
+    assert here == []  # the drawer wrote it
+    assert stream is None
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    expected = write_records_table(alone, result.records).read_bytes()
+    assert (folder / "records.csv.gz").read_bytes() == expected
+    assert {p.stem for p in folder.glob("*.png")} == set(run_figure_names(result))
+
+
+def test_records_the_drawer_could_not_take_whole_are_written_here(forking, monkeypatch, tmp_path):
+    """A drawer gone, or a replication handed over out of order: the table is written
+    here, whole and the same, and no temporary file is left."""
+    import tempfile
+
+    from simulator.artifacts import write_records_table
+
+    before = set(Path(tempfile.gettempdir()).glob("pasc-records-*"))
+    with report.PictureDrawers(2) as drawers:
+        here = _written_here(monkeypatch)
+        result = _streamed_run(drawers)
+        os.kill(drawers._drawer.pid, signal.SIGKILL)
+        drawers._drawer.join()
+        (tmp_path / "killed").mkdir()
+        path = drawers.write_records_table(tmp_path / "killed", result.records)
+    assert here == [tmp_path / "killed"]
+    (tmp_path / "alone").mkdir()
+    expected = write_records_table(tmp_path / "alone", result.records).read_bytes()
+    assert path.read_bytes() == expected
+
+    with report.PictureDrawers(2) as drawers:
+        here = _written_here(monkeypatch)
+        import simulator
+
+        outputs = []
+        result = simulator.run(result.scenario, 3, 7, each=lambda i, out: outputs.append((i, out)))
+        for i, out in reversed(outputs):  # the last first: only replication 0 goes over
+            drawers.write_records(i, out)
+        (tmp_path / "unordered").mkdir()
+        path = drawers.write_records_table(tmp_path / "unordered", result.records)
+    assert path.read_bytes() == expected and len(here) == 1
+    assert set(Path(tempfile.gettempdir()).glob("pasc-records-*")) == before
+
+
+def test_records_handed_over_then_an_interruption_leave_no_file(forking, monkeypatch):
+    import tempfile
+
+    before = set(Path(tempfile.gettempdir()).glob("pasc-records-*"))
+    with pytest.raises(KeyboardInterrupt), report.PictureDrawers(2) as drawers:
+        _streamed_run(drawers, 2)
+        assert drawers._records is not None
+        raise KeyboardInterrupt  # Ctrl-C before the run folder is written
+    assert set(Path(tempfile.gettempdir()).glob("pasc-records-*")) == before

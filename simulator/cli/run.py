@@ -191,6 +191,8 @@ def run(
                     progress=progress,
                     backend=runner,
                     spool=spool,
+                    # the records table is written by the drawer while the run simulates
+                    each=drawers.write_records if early and spool is None else None,
                 )
             if late:
                 drawers = stack.enter_context(PictureDrawers())
@@ -198,7 +200,9 @@ def run(
             if not as_json:  # the answer first, while the pictures are being drawn
                 print_run(result)
             render = with_language(drawers.write_run_report, lang)
-            folder = write_run_folder(result, root, render=render, spool=spool)
+            folder = write_run_folder(
+                result, root, render=render, spool=spool, records=drawers.write_records_table
+            )
     finally:
         if spool is not None:
             spool.remove()
