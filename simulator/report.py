@@ -1037,7 +1037,8 @@ def _drawer_ready() -> None:
 
     with kept_for_life():
         from simulator import plots
-    plots.warm_up(DPI)
+    with contextlib.suppress(Exception):  # only ever a gain of time
+        plots.warm_up(DPI)
 
 
 @contextlib.contextmanager
@@ -1192,6 +1193,7 @@ def _drawer_main(conn: Any, other_end: Any) -> None:
     records = _RecordsWriter()
 
     def stop(signum: int, frame: Any) -> None:
+        records.abandon()
         for pid in siblings:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGTERM)
@@ -1206,8 +1208,9 @@ def _drawer_main(conn: Any, other_end: Any) -> None:
         try:
             job = conn.recv()
         except (EOFError, OSError):
-            return
+            job = None  # the parent has gone
         if job is None:
+            records.abandon()
             return
         tag = job[0] if isinstance(job[0], str) else None
         if tag == RECORDS:
@@ -1242,6 +1245,9 @@ def _drawer_main(conn: Any, other_end: Any) -> None:
 
 #: The tags of the records' messages to a drawer and of its answer (see _drawer_main).
 RECORDS, RECORDS_END = "records", "records-end"
+#: Records handed over to a drawer (pickled bytes) beyond which the rest of the table is
+#: written by the main process: the drawer must not hold much more in waiting.
+RECORDS_HANDED_OVER_MAX = 128 * 2**20
 
 
 class _RecordsWriter:
@@ -1253,6 +1259,7 @@ class _RecordsWriter:
     def __init__(self) -> None:
         self.file: Any = None
         self.next = 0  # the replication expected next
+        self.rows = 0  # written so far
         self.failed = False
 
     def add(self, index: int, columns: dict[str, Any], path: str) -> None:
@@ -1269,23 +1276,30 @@ class _RecordsWriter:
             if index != self.next or not self.file.add(part):
                 raise ValueError(f"replication {index}'s records cannot be written here")
             self.next += 1
+            self.rows += len(part)
         except Exception:
             self.failed = True
-            if self.file is not None:
-                self.file.abandon()
+            self.abandon()
 
-    def finish(self) -> bool:
-        """Close the file; whether it holds every replication handed over."""
+    def finish(self) -> int:
+        """Close the file; the rows it holds (-1: it was abandoned, or never begun)."""
         file, self.file = self.file, None
-        written = not self.failed and file is not None
-        self.failed, self.next = False, 0
-        if written:
+        rows = -1 if self.failed or file is None else self.rows
+        self.failed, self.next, self.rows = False, 0, 0
+        if rows >= 0:
             try:
                 file.close()
             except Exception:
                 file.abandon()
-                written = False
-        return written
+                rows = -1
+        return rows
+
+    def abandon(self) -> None:
+        """Delete the file being written, if any (the parent will not take it)."""
+        file, self.file = self.file, None
+        if file is not None:
+            with contextlib.suppress(Exception):
+                file.abandon()
 
 
 def _send_all(conn: Any, outbox: Any) -> None:
@@ -1338,7 +1352,7 @@ class PictureDrawers:
     The bytes are the same either way.
     """
 
-    def __init__(self, processes: int | None = None):
+    def __init__(self, processes: int | None = None, *, records_dir: Path | None = None):
         self.processes = picture_processes() if processes is None else processes
         self._drawer: Any = None  # the first drawing process
         self._conn: Any = None  # this process's end of its connection
@@ -1351,6 +1365,11 @@ class PictureDrawers:
         self._records_next = 0  # the replication whose records it expects next
         self._records_answer: tuple[Any, ...] | None = None  # (RECORDS_END, written)
         self._records_ended = False  # RECORDS_END sent
+        self._records_spoiled = False  # the drawer's table is not to be taken
+        self._records_bytes = 0  # handed over so far
+        #: Where the drawer writes the records table before it goes into the run folder
+        #: (best beside it: the same file system; None: the system's temporary folder).
+        self.records_dir = records_dir
         self._early: list[tuple[Any, ...]] = []  # answers read before they were asked for
 
     @property
@@ -1413,46 +1432,64 @@ class PictureDrawers:
         the run folder's records table while the next replications simulate (the
         second core is idle then); :meth:`write_records_table` collects the file.
 
-        For a run whose replications finish in order from 0, handed over before
-        the run itself (:meth:`start`); anything else is left to
-        :meth:`write_records_table`, which then writes the table here."""
+        For one run at a time whose replications finish in order from 0, handed
+        over before the run itself (:meth:`start`); anything else (and any
+        trouble here) leaves the table to :meth:`write_records_table`, which then
+        writes it in this process. Never raises: the run goes on."""
         table = getattr(output, "records", None)
         if self._drawer is None or table is None:
             return
-        if self._records is None:
-            if index != 0 or self._pending is not None or self._stale:
+        try:
+            if index == 0 and self._records is not None:
+                self._records_spoiled = True  # a second run: its table is written here
+            if self._records is None:
+                if index != 0 or self._pending is not None or self._stale:
+                    return
+                self._open_records()
+            if self._records_spoiled or index != self._records_next:
+                self._records_spoiled = True  # out of order: written here
                 return
-            import tempfile
+            size = self._post((RECORDS, index, table, self._records))
+            self._records_next += 1
+            self._records_bytes += size
+            if self._records_bytes > RECORDS_HANDED_OVER_MAX:
+                self._records_spoiled = True  # more than the drawer should hold in waiting
+        except Exception:
+            self._records_spoiled = True
 
-            fd, self._records = tempfile.mkstemp(prefix="pasc-records-", suffix=".csv.gz")
-            os.close(fd)
-            self._records_next, self._records_answer, self._records_ended = 0, None, False
-        if index != self._records_next:
-            return  # out of order: the drawer's file will lack it, and be refused
-        self._records_next += 1
-        self._post((RECORDS, index, table, self._records))
+    def _open_records(self) -> None:
+        import tempfile
+
+        directory = self.records_dir
+        if directory is not None:
+            Path(directory).mkdir(parents=True, exist_ok=True)
+        fd, path = tempfile.mkstemp(prefix=".pasc-records-", suffix=".csv.gz", dir=directory)
+        os.close(fd)
+        self._records, self._records_next, self._records_bytes = path, 0, 0
+        self._records_answer, self._records_ended, self._records_spoiled = None, False, False
 
     def write_records_table(self, folder: Path, table: Any) -> Path:
         """``folder/records.csv.gz``: the file the drawer wrote (:meth:`write_records`),
-        when it holds every replication of ``table``, else written here (the same
-        bytes either way: :func:`simulator.artifacts.write_records_table`)."""
+        when it holds every record of ``table``, else written here (the same bytes
+        either way: :func:`simulator.artifacts.write_records_table`)."""
         import shutil
 
-        from simulator.artifacts import RECORDS_FILE, write_records_table
+        from simulator.artifacts import RECORDS_FILE, umask, write_records_table
 
         path = self._records
         if path is None:
             return write_records_table(folder, table)
+        answer = self._records_done()  # None: no answer (the drawer has gone)
+        # The drawer has closed the file, or is gone: this process may take it now.
+        self._records = None
         try:
-            written = self._records_done()
             # Every replication with records was handed over (those after the last one
-            # with records add no line).
+            # with records add no line), and every row written.
             whole = table.empty or int(table["replication"].max()) < self._records_next
-            written = written and whole
-            if written:
+            if answer is not None and answer == len(table) and whole and not self._records_spoiled:
+                os.chmod(path, 0o666 & ~umask())  # as any new file (mkstemp made it 0600)
                 return Path(shutil.move(path, folder / RECORDS_FILE))
         finally:
-            self._records = None
             with contextlib.suppress(OSError):
                 os.unlink(path)
         return write_records_table(folder, table)
@@ -1463,41 +1500,44 @@ class PictureDrawers:
             self._records_ended = True
             self._post((RECORDS_END,))
 
-    def _records_done(self) -> bool:
-        """Whether the drawer wrote its records table whole (False when it has gone)."""
+    def _records_done(self) -> int | None:
+        """The rows the drawer wrote to its records table (-1: it gave up; None: it has
+        gone without answering)."""
         self._end_records()
         if self._records_answer is None:
             # Its answer comes before the pictures' (it was asked first): read it, and
             # keep the pictures' answer, should it come first all the same.
-            self._finish_sending()
             try:
-                message = self._conn.recv()
+                while self._records_answer is None:
+                    message = self._conn.recv()
+                    if message[0] == RECORDS_END:
+                        self._records_answer = message
+                    else:
+                        self._early.append(message)
             except (EOFError, OSError):
-                return False
-            if message[0] != RECORDS_END:
-                self._early.append(message)
-                return False
-            self._records_answer = message
+                return None
         answer, self._records_answer = self._records_answer, None
-        return bool(answer[1])
+        return int(answer[1])
 
-    def _post(self, message: Any) -> None:
+    def _post(self, message: Any) -> int:
         """Send ``message`` to the drawer without waiting for it to read (pickled here, a
         few milliseconds; written in order by a thread, since the drawer reads only
-        once matplotlib is loaded, and this process has a run to simulate)."""
+        once matplotlib is loaded, and this process has a run to simulate); return
+        its size in bytes."""
         import pickle
         import queue
         import threading
 
         payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
         if self._sender is None:
-            self._outbox = queue.SimpleQueue()
-            self._sender = threading.Thread(
-                target=_send_all, args=(self._conn, self._outbox), name="pasc-drawer-send"
+            outbox: Any = queue.SimpleQueue()
+            sender = threading.Thread(
+                target=_send_all, args=(self._conn, outbox), name="pasc-drawer-send", daemon=True
             )
-            self._sender.daemon = True
-            self._sender.start()
+            sender.start()
+            self._sender, self._outbox = sender, outbox
         self._outbox.put(payload)
+        return len(payload)
 
     def start(self, result: RunResult) -> None:
         """Start drawing every picture of ``result`` (returns at once)."""
@@ -1533,7 +1573,8 @@ class PictureDrawers:
         """The drawer's next answer (the records table's answer kept aside)."""
         if self._early:
             return self._early.pop(0)
-        self._finish_sending()
+        # Not waiting for the sender first: the drawer may be blocked writing this very
+        # answer while the sender is blocked writing to it.
         while True:
             message = self._conn.recv()
             if message[0] != RECORDS_END:

@@ -337,3 +337,38 @@ def test_records_handed_over_then_an_interruption_leave_no_file(forking, monkeyp
         assert drawers._records is not None
         raise KeyboardInterrupt  # Ctrl-C before the run folder is written
     assert set(Path(tempfile.gettempdir()).glob("pasc-records-*")) == before
+
+
+def test_a_second_run_handed_over_to_the_same_drawers_gets_its_own_records(
+    forking, monkeypatch, tmp_path
+):
+    """Records of a first run never collected must not become a second run's table;
+    the file taken from the drawer has the permissions of any new file."""
+    from simulator.artifacts import umask, write_records_table
+
+    with report.PictureDrawers(2, records_dir=tmp_path / "spool") as drawers:
+        _streamed_run(drawers, 3)  # handed over, never collected
+        second = _streamed_run(drawers, 2)
+        (tmp_path / "second").mkdir()
+        got = drawers.write_records_table(tmp_path / "second", second.records)
+        third = _streamed_run(drawers, 2)  # a fresh hand-over, collected
+        (tmp_path / "third").mkdir()
+        taken = drawers.write_records_table(tmp_path / "third", third.records)
+    for path, result, name in ((got, second, "a"), (taken, third, "b")):
+        (tmp_path / name).mkdir()
+        assert (
+            path.read_bytes() == write_records_table(tmp_path / name, result.records).read_bytes()
+        )
+    assert taken.stat().st_mode & 0o777 == 0o666 & ~umask()
+    assert list((tmp_path / "spool").iterdir()) == []  # no temporary file left
+
+
+def test_trouble_handing_records_over_never_stops_the_run(forking, monkeypatch, tmp_path):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))  # mkstemp fails
+    with report.PictureDrawers(2) as drawers:
+        result = _streamed_run(drawers, 2)
+        (tmp_path / "out").mkdir()
+        path = drawers.write_records_table(tmp_path / "out", result.records)
+    assert path.exists() and len(result.records) > 0

@@ -235,3 +235,21 @@ def test_pasc_run_memory_does_not_grow_with_the_horizon_with_the_records_table(
     assert rows > 400_000  # the long run's records are all on disk
     assert long <= 1.3 * short, (short, long)
     assert not _leftovers(tmp_path / "o")  # the spool folder is gone
+
+
+def test_a_closed_stdout_still_gets_the_run_folder_written(tiny, tmp_path, monkeypatch):
+    """``pasc run ... | head -1``: the KPIs are printed before the folder is written,
+    and a reader gone (rich then exits) must not cost the user the run folder."""
+    import importlib
+
+    run_module = importlib.import_module("simulator.cli.run")
+
+    def reader_gone(result):
+        raise SystemExit(1)  # what rich's Console does on a broken pipe
+
+    monkeypatch.setattr(run_module, "print_run", reader_gone)
+    res = CliRunner().invoke(main, ["run", str(tiny), "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 1, res.output
+    (folder,) = (tmp_path / "o" / "tiny").iterdir()
+    assert (folder / "records.csv.gz").stat().st_size > 0
+    assert (folder / "report.html").exists()

@@ -178,7 +178,9 @@ def run(
     spool = TableSpool.beside(root / sc.name) if streamed else None
     try:
         with contextlib.ExitStack() as stack:
-            drawers = stack.enter_context(PictureDrawers(None if early else 1))
+            drawers = stack.enter_context(
+                PictureDrawers(None if early else 1, records_dir=root / sc.name)
+            )
             with (
                 open_backend_for(workers, backend, scheduler, what="run") as runner,
                 progress_bar(f"{sc.name}: replications", quiet or as_json) as progress,
@@ -197,8 +199,12 @@ def run(
             if late:
                 drawers = stack.enter_context(PictureDrawers())
             drawers.start(result)
+            unprinted: BaseException | None = None
             if not as_json:  # the answer first, while the pictures are being drawn
-                print_run(result)
+                try:
+                    print_run(result)
+                except (OSError, SystemExit) as exc:  # stdout closed (``| head``; rich
+                    unprinted = exc  # exits then): the run folder all the same, then that
             render = with_language(drawers.write_run_report, lang)
             folder = write_run_folder(
                 result, root, render=render, spool=spool, records=drawers.write_records_table
@@ -206,6 +212,8 @@ def run(
     finally:
         if spool is not None:
             spool.remove()
+    if unprinted is not None:
+        raise unprinted
     if as_json:
         click.echo(json.dumps({**result.to_dict(), "run_folder": str(folder)}, indent=2))
     else:
