@@ -1363,7 +1363,7 @@ class PictureDrawers:
         self._outbox: Any = None  # the messages it writes, in order
         self._records: str | None = None  # the records table the drawer is writing
         self._records_next = 0  # the replication whose records it expects next
-        self._records_answer: tuple[Any, ...] | None = None  # (RECORDS_END, written)
+        self._records_answer: tuple[Any, ...] | None = None  # (RECORDS_END, rows written)
         self._records_ended = False  # RECORDS_END sent
         self._records_spoiled = False  # the drawer's table is not to be taken
         self._records_bytes = 0  # handed over so far
