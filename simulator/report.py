@@ -1370,7 +1370,7 @@ class PictureDrawers:
         #: Where the drawer writes the records table before it goes into the run folder
         #: (best beside it: the same file system; None: the system's temporary folder).
         self.records_dir = records_dir
-        self._early: list[tuple[Any, ...]] = []  # answers read before they were asked for
+        self._early: list[tuple[Any, ...]] = []  # pictures' answers read before their turn
 
     @property
     def _pool(self) -> Any:
@@ -1504,20 +1504,10 @@ class PictureDrawers:
         """The rows the drawer wrote to its records table (-1: it gave up; None: it has
         gone without answering)."""
         self._end_records()
-        if self._records_answer is None:
-            # Its answer comes before the pictures' (it was asked first): read it, and
-            # keep the pictures' answer, should it come first all the same.
-            try:
-                while self._records_answer is None:
-                    message = self._conn.recv()
-                    if message[0] == RECORDS_END:
-                        self._records_answer = message
-                    else:
-                        self._early.append(message)
-            except (EOFError, OSError):
-                return None
-        answer, self._records_answer = self._records_answer, None
-        return int(answer[1])
+        try:
+            return int(self._receive(records=True)[1])
+        except (EOFError, OSError):
+            return None
 
     def _post(self, message: Any) -> int:
         """Send ``message`` to the drawer without waiting for it to read (pickled here, a
@@ -1569,17 +1559,23 @@ class PictureDrawers:
         self._drawer.join(timeout=1)
         return f"the picture drawer stopped (exit code {self._drawer.exitcode})"
 
-    def _receive(self) -> tuple[Any, ...]:
-        """The drawer's next answer (the records table's answer kept aside)."""
-        if self._early:
-            return self._early.pop(0)
-        # Not waiting for the sender first: the drawer may be blocked writing this very
-        # answer while the sender is blocked writing to it.
+    def _receive(self, *, records: bool = False) -> tuple[Any, ...]:
+        """The drawer's next answer about the pictures, or (``records``) its answer about
+        the records table; the other kind, read on the way, is kept for its turn (the
+        records' answer comes first, as it was asked first, unless it was not asked
+        for). Not waiting for the sender first: the drawer may be blocked writing an
+        answer while the sender is blocked writing to it."""
         while True:
+            if records and self._records_answer is not None:
+                answer, self._records_answer = self._records_answer, None
+                return answer
+            if not records and self._early:
+                return self._early.pop(0)
             message = self._conn.recv()
-            if message[0] != RECORDS_END:
-                return message
-            self._records_answer = message
+            if message[0] == RECORDS_END:
+                self._records_answer = message
+            else:
+                self._early.append(message)
 
     def _answer(self) -> tuple[Any, ...]:
         try:
