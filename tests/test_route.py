@@ -10,6 +10,9 @@ channel added through its declaration only.
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,12 +20,15 @@ import pandas as pd
 import pytest
 
 import simulator
+from simulator.fit.columns import read_export
+from simulator.fit.export import export_log, write_table
 from simulator.model.center import Center
 from simulator.model.record import Record
 from simulator.model.signoff import SignOffRounds
 from simulator.scenario import load_scenario
 from simulator.scenario.channels import (
     CHANNEL_KINDS,
+    CHANNELS_BY_CODE,
     ONLINE,
     POSTAL,
     WALK_IN,
@@ -30,7 +36,10 @@ from simulator.scenario.channels import (
     declare_channel,
 )
 from simulator.streams import RandomStreams
+from simulator.web.forms import editor_groups
 from simulator.workload import pool_loads
+
+REPO = Path(__file__).resolve().parent.parent
 
 DAY = 1440
 OPEN = 7 * 60 + 30  # 07:30, the default calendar's first session
@@ -322,9 +331,12 @@ def kiosk():
     """A self-service kiosk in the center's hall: dossiers dropped during opening
     hours and checked in the back office, like portal dossiers but not around the
     clock and not held by a portal outage."""
-    kind = declare_channel(ChannelKind("kiosk", "back_office"))
+    kind = declare_channel(
+        ChannelKind("kiosk", "back_office", label_vi="Ki-ốt", log_words=("máy tự phục vụ",))
+    )
     yield kind
     del CHANNEL_KINDS["kiosk"]
+    CHANNELS_BY_CODE.remove(kind)
 
 
 def test_a_toy_channel_declared_as_data_is_filed_routed_accounted_and_named(kiosk):
@@ -347,6 +359,46 @@ def test_a_toy_channel_declared_as_data_is_filed_routed_accounted_and_named(kios
     as_online = pool_loads(load_scenario(online))["back-office"].back_office_erlangs
     assert pool_loads(sc)["back-office"].back_office_erlangs == pytest.approx(as_online)
     assert np.isfinite(res.kpis["utilization.back-office"]).all()
+
+
+def test_a_toy_channel_is_written_and_read_in_a_records_log_and_has_an_editor_input(
+    kiosk, tmp_path
+):
+    data = availability_dict(1.0, 40)
+    data["horizon"] = {"days": 10, "warmup_days": 0}
+    data["demand"]["channels"] = {"walk_in": 0.5, "kiosk": 0.5}
+    data["staff"]["back_office"] = 1
+    sc = load_scenario(data)
+    res = simulator.run(sc, 1, 3)
+    export, _ = export_log(res.records, sc, language="vi")
+    assert set(export["Hình thức nộp"]) == {"Trực tiếp", "Ki-ốt"}
+    kiosk_rows = export.index[export["Hình thức nộp"] == "Ki-ốt"]
+    export.loc[kiosk_rows[::2], "Hình thức nộp"] = "MÁY TỰ PHỤC VỤ"  # a log's own word
+    write_table(export, tmp_path / "export.csv")
+    table = read_export([tmp_path / "export.csv"])
+    assert table.bad.empty
+    # Read back channel by channel, the log's own word too: the simulated counts.
+    read = table.frame["channel"].astype(str).value_counts()
+    assert read.to_dict() == res.records["channel"].value_counts().to_dict()
+    paths = [f.path for g in editor_groups(data) for f in g.fields]
+    assert "demand.channels.kiosk" in paths
+
+
+def test_a_channel_declared_before_the_scenario_models_are_imported_loads_every_scenario():
+    """A contributor's ``declare_channel`` in a module imported first (as a plug-in
+    would be): the shipped scenarios, which do not name it, still load."""
+    code = (
+        "from simulator.scenario.channels import ChannelKind, declare_channel\n"
+        "declare_channel(ChannelKind('booth', 'back_office'))\n"
+        "from simulator.scenario import load_scenario\n"
+        "sc = load_scenario('scenarios/quang-nam-urban-ward.yaml')\n"
+        "print(sc.demand.channels.as_dict()['booth'])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "0.0"
 
 
 def test_a_channel_share_must_name_a_declared_channel():

@@ -35,6 +35,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simulator.scenario.channels import CHANNEL_KINDS, log_words
+
 
 class ExportError(ValueError):
     """An export (or column map) that cannot be read as written; the message names
@@ -262,28 +264,12 @@ STATUS_WORDS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-#: Channel words accepted out of the box.
-CHANNEL_WORDS: dict[str, tuple[str, ...]] = {
-    "walk_in": (
-        "walk_in",
-        "walk-in",
-        "walk in",
-        "direct",
-        "trực tiếp",
-        "tại quầy",
-        "nộp trực tiếp",
-    ),
-    "online": (
-        "online",
-        "trực tuyến",
-        "nộp trực tuyến",
-        "dịch vụ công trực tuyến",
-        "qua mạng",
-        "dvc trực tuyến",
-        "cổng dịch vụ công",
-    ),
-    "postal": ("postal", "post", "bưu chính", "bưu điện", "qua bưu chính", "bưu chính công ích"),
-}
+
+def channel_words() -> dict[str, tuple[str, ...]]:
+    """Channel words accepted out of the box: each declared channel's
+    (:func:`simulator.scenario.channels.log_words`)."""
+    return {name: log_words(kind) for name, kind in CHANNEL_KINDS.items()}
+
 
 _TRUE_WORDS = ("1", "yes", "y", "true", "x", "có", "ưu tiên", "priority")
 _FALSE_WORDS = ("0", "no", "n", "false", "không", "thường", "normal")
@@ -396,7 +382,7 @@ def read_column_map(path: str | Path) -> ColumnMap:
                     )
                 getattr(out, key)[name] = str(heading)
         elif key in ("status", "channel"):
-            known = STATUS_WORDS if key == "status" else CHANNEL_WORDS
+            known = STATUS_WORDS if key == "status" else channel_words()
             if not isinstance(value, dict):
                 raise ExportError(f"{path}: {key}: expected {{word: [words]}}, found {value!r}")
             for name, words in value.items():
@@ -725,7 +711,7 @@ def _read_one(
     out["row"] = rows
     by_name = {c.name: c for c in spec}
     status_table = _word_table(STATUS_WORDS, cmap.status)
-    channel_table = _word_table(CHANNEL_WORDS, cmap.channel)
+    channel_table = _word_table(channel_words(), cmap.channel)
 
     def flag_bad(mask: pd.Series, column: str, expected: str, found: pd.Series) -> None:
         if mask.any():
@@ -756,7 +742,7 @@ def _read_one(
             out[name] = mapped_words.astype("category")
         elif col.kind == "channel":
             mapped_words, unknown = _map_words(values, channel_table)
-            flag_bad(unknown, name, "a channel (walk_in, online, postal)", values)
+            flag_bad(unknown, name, f"a channel ({', '.join(CHANNEL_KINDS)})", values)
             out[name] = mapped_words.astype("category")
         elif col.kind == "flag":
             flags, unknown = _flags(values)

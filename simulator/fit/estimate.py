@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.fit.columns import ExportError, Table
+from simulator.scenario.channels import CHANNEL_KINDS
 from simulator.scenario.models import WEEKDAYS, Calendar, Scenario
 
 #: Fixed-date public holidays of Vietnam (Labour Code 2019, art. 112): New Year,
@@ -768,10 +769,7 @@ def fit_export(
     arrivals = estimate_arrivals(rec, work, first, last)
     arrivals.closed_days = [str(d) for d in closed]
     n = len(rec)
-    channels = {
-        ch: Share(int((rec["channel"].astype(str) == ch).sum()), n)
-        for ch in ("walk_in", "online", "postal")
-    }
+    channels = {ch: Share(int((rec["channel"].astype(str) == ch).sum()), n) for ch in CHANNEL_KINDS}
     # Time to result, in working days from receipt.
     end = rec["returned_at"] if "returned_at" in rec else pd.Series(pd.NaT, index=rec.index)
     if "completed_at" in rec:

@@ -32,6 +32,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from simulator.scenario.channels import CHANNEL_KINDS
 from simulator.scenario.models import WEEKDAYS, Scenario
 
 #: Working day 0 of an exported run: a Monday.
@@ -73,7 +74,6 @@ VI_STATUS = {
     "supplement": "Chờ bổ sung",
     "rejected": "Từ chối",
 }
-VI_CHANNEL = {"walk_in": "Trực tiếp", "online": "Trực tuyến", "postal": "Bưu chính"}
 VI_FLAG = {True: "Có", False: "Không"}
 #: Vietnamese names of the shipped scenarios' procedures and fields, for
 #: ``language="vi"`` when a procedure has no ``name:`` of its own.
@@ -232,7 +232,9 @@ def export_log(
     tickets = tickets.iloc[np.argsort(issued.to_numpy(), kind="stable")].reset_index(drop=True)
     if language == "vi":
         export["status"] = export["status"].map(VI_STATUS)
-        export["channel"] = export["channel"].map(VI_CHANNEL)
+        export["channel"] = export["channel"].map(
+            {name: kind.label_vi or name for name, kind in CHANNEL_KINDS.items()}
+        )
         export["priority"] = export["priority"].map(VI_FLAG)
         tickets["priority"] = tickets["priority"].map(VI_FLAG)
         export = export.rename(columns=VI_RECORD_HEADINGS)

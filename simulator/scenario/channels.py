@@ -7,9 +7,12 @@ dossier in and bring the result back by post. Everything the rest of pasc needs
 to know about a channel is in its :class:`ChannelKind`: the scenario format
 accepts a share for every declared channel, the arrivals follow its flags,
 the model sends its records to the staff pool that takes them in, the
-work-load accounting charges that pool, and the records table names it.
+work-load accounting charges that pool, the records table names it, ``pasc fit``
+reads it in a center's records log and ``pasc export-log`` writes it, and the
+web editor has an input for its share.
 
-Adding a channel is one call to :func:`declare_channel`; nothing else needs to
+Adding a channel taken in by one of the existing pools (desk, back office,
+postal agents) is one call to :func:`declare_channel`; nothing else needs to
 change. A channel declared after scenarios were loaded applies to scenarios
 loaded afterwards.
 """
@@ -41,6 +44,10 @@ class ChannelKind:
     * ``result_by_post``: the result travels back by post
       (``demand.postal_delivery_working_days`` added to the time the citizen
       receives it).
+    * ``label_vi``: its name in a Vietnamese records log (what ``pasc export-log
+      --language vi`` writes; the name itself when empty).
+    * ``log_words``: other words a center's records log may write for it
+      (``pasc fit`` matches them, ignoring case and accents).
     """
 
     name: str
@@ -49,6 +56,8 @@ class ChannelKind:
     around_the_clock: bool = False
     held_by_portal_outage: bool = False
     result_by_post: bool = False
+    label_vi: str = ""
+    log_words: tuple[str, ...] = ()
     #: Its number in a record's row (:data:`CHANNELS_BY_CODE`), given on declaration.
     code: int = field(default=-1, init=False, compare=False, repr=False)
 
@@ -89,13 +98,43 @@ def declare_channel(kind: ChannelKind) -> ChannelKind:
     return kind
 
 
-def channel_names() -> tuple[str, ...]:
-    """The declared channels' names, in declaration order."""
-    return tuple(CHANNEL_KINDS)
+def log_words(kind: ChannelKind) -> tuple[str, ...]:
+    """Every word a records log may write for ``kind``: its name, its Vietnamese
+    label, the others it declares."""
+    return (kind.name, *((kind.label_vi,) if kind.label_vi else ()), *kind.log_words)
 
 
-WALK_IN = declare_channel(ChannelKind("walk_in", "desk", in_person=True))
-ONLINE = declare_channel(
-    ChannelKind("online", "back_office", around_the_clock=True, held_by_portal_outage=True)
+WALK_IN = declare_channel(
+    ChannelKind(
+        "walk_in",
+        "desk",
+        in_person=True,
+        label_vi="Trực tiếp",
+        log_words=("walk-in", "walk in", "direct", "tại quầy", "nộp trực tiếp"),
+    )
 )
-POSTAL = declare_channel(ChannelKind("postal", "postal_agents", result_by_post=True))
+ONLINE = declare_channel(
+    ChannelKind(
+        "online",
+        "back_office",
+        around_the_clock=True,
+        held_by_portal_outage=True,
+        label_vi="Trực tuyến",
+        log_words=(
+            "nộp trực tuyến",
+            "dịch vụ công trực tuyến",
+            "qua mạng",
+            "dvc trực tuyến",
+            "cổng dịch vụ công",
+        ),
+    )
+)
+POSTAL = declare_channel(
+    ChannelKind(
+        "postal",
+        "postal_agents",
+        result_by_post=True,
+        label_vi="Bưu chính",
+        log_words=("post", "bưu điện", "qua bưu chính", "bưu chính công ích"),
+    )
+)

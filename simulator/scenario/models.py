@@ -26,14 +26,12 @@ from pydantic import (
 )
 
 from simulator.distributions import Distribution, Fixed
-from simulator.scenario.channels import CHANNEL_KINDS, channel_names
+from simulator.scenario.channels import CHANNEL_KINDS
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Share = Annotated[float, Field(ge=0, le=1)]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-#: The channels shipped with pasc; :mod:`simulator.scenario.channels` may declare more.
-CHANNELS = channel_names()
 COMMUNE_CLASSES = ("urban", "rural", "disadvantaged")
 CommuneClass = Literal["urban", "rural", "disadvantaged"]
 
@@ -222,10 +220,9 @@ class Channels(_Model):
 
     def as_dict(self) -> dict[str, float]:
         """Every declared channel's share (0 for those the scenario does not name)."""
-        extra = self.model_extra or {}
+        extra, fields = self.model_extra or {}, type(self).model_fields
         return {
-            c: float(getattr(self, c) if c in CHANNELS else extra.get(c, 0.0))
-            for c in CHANNEL_KINDS
+            c: float(getattr(self, c) if c in fields else extra.get(c, 0.0)) for c in CHANNEL_KINDS
         }
 
 

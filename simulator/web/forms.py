@@ -26,6 +26,7 @@ from pydantic.fields import FieldInfo
 
 from simulator.distributions import Distribution
 from simulator.scenario import set_key
+from simulator.scenario.channels import CHANNEL_KINDS
 from simulator.scenario.models import (
     Channels,
     Commune,
@@ -263,6 +264,27 @@ def _distribution_fields(data: Any, prefix: str) -> list[FormField]:
     return [f for f in fields if f.kind in ("number", "integer")]
 
 
+def _channel_fields(data: Any) -> list[FormField]:
+    """A share input for every declared channel: the built-in three of
+    :class:`Channels`, then those declared with
+    :func:`~simulator.scenario.channels.declare_channel`."""
+    out = model_fields(Channels, data, "demand.channels.")
+    data = data if isinstance(data, dict) else {}
+    for name in CHANNEL_KINDS:
+        if name not in Channels.model_fields:
+            out.append(
+                FormField(
+                    path=f"demand.channels.{name}",
+                    key=name,
+                    kind="number",
+                    value=_text(data.get(name, 0.0)),
+                    minimum=0.0,
+                    maximum=1.0,
+                )
+            )
+    return out
+
+
 def _get(data: Any, *keys: str | int) -> Any:
     for key in keys:
         if isinstance(data, dict):
@@ -288,7 +310,7 @@ def editor_groups(raw: dict[str, Any]) -> list[FormGroup]:
             N_("Demand and channels"),
             "demand",
             model_fields(Demand, _get(raw, "demand"), "demand.")
-            + model_fields(Channels, _get(raw, "demand", "channels"), "demand.channels."),
+            + _channel_fields(_get(raw, "demand", "channels")),
         ),
     ]
     desks = _get(raw, "staff", "desks")
