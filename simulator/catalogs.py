@@ -6,11 +6,11 @@ serves the web pages and the HTML reports. Every message is found where it is
 written: ``_("...")`` in the templates (``simulator/web/templates`` and
 ``simulator/templates``), ``N_("...")``, ``t("...")`` and ``gettext("...")`` in
 the Python modules that show text (the web package, :mod:`simulator.i18n`,
-:mod:`simulator.report`). Running this module adds new messages to each
-catalog (with an empty translation for a translator to fill in), keeps
-existing translations, and drops messages no longer used. The test suite
-checks that every message has a Vietnamese translation, so a new label cannot
-ship untranslated.
+:mod:`simulator.report`) and :mod:`simulator.kpis` (the KPIs' meanings and
+names). Running this module adds new messages to each catalog (with an empty
+translation for a translator to fill in), keeps existing translations, and
+drops messages no longer used. The test suite checks that every message has a
+Vietnamese translation, so a new label cannot ship untranslated.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ PACKAGE = Path(__file__).parent
 KEYWORDS = {"N_": None, "_": None, "gettext": None, "t": None}
 #: Where the messages are, relative to the package (``simulator/``).
 METHOD_MAP = [
+    ("kpis.py", "python"),
     ("i18n.py", "python"),
     ("report.py", "python"),
     ("web/**.py", "python"),

@@ -21,6 +21,8 @@ import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from simulator.kpis import KPI_DISPLAY, N_, is_share
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES: tuple[str, ...] = ("en", "vi")
 DEFAULT_LANGUAGE = "en"
@@ -101,7 +103,7 @@ class Translator:
         """A KPI value with the precision its unit calls for (shares as percent)."""
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "–"
-        if kpi in SHARE_KPIS or kpi.startswith("utilization"):
+        if is_share(kpi):
             return self.number(float(value) * 100, 1) + " %"  # type: ignore[arg-type]
         if kpi.startswith("records_") and kpi != "records_per_staff_year":
             return self.number(value, 1)
@@ -135,42 +137,6 @@ def translator_for(lang: str) -> Translator:
 def _translator(lang: str) -> Translator:
     return Translator(lang)
 
-
-def N_(message: str) -> str:  # noqa: N802 (gettext's conventional name)
-    """Mark a message for translation where it is defined; translated where shown."""
-    return message
-
-
-#: KPIs read as shares (shown as percent).
-SHARE_KPIS = ("on_time_rate", "wait_probability", "utilization")
-
-#: English display names of the KPIs (msgids); the keys are the stable file names.
-KPI_DISPLAY: dict[str, str] = {
-    "wait_minutes.mean": N_("Waiting time, mean (min)"),
-    "wait_minutes.p50": N_("Waiting time, median (min)"),
-    "wait_minutes.p90": N_("Waiting time, 90th percentile (min)"),
-    "wait_minutes.p95": N_("Waiting time, 95th percentile (min)"),
-    "wait_minutes.max": N_("Waiting time, longest (min)"),
-    "handle_minutes.mean": N_("Desk handling time, mean (min)"),
-    "handle_minutes.p90": N_("Desk handling time, 90th percentile (min)"),
-    "time_in_center_minutes.mean": N_("Time in the center, mean (min)"),
-    "on_time_rate": N_("Records returned on time"),
-    "records_filed": N_("Records filed"),
-    "records_completed": N_("Records completed"),
-    "records_rejected": N_("Records rejected at intake"),
-    "records_in_progress": N_("Records still in progress"),
-    "records_abandoned": N_("Citizens who left without service"),
-    "records_overdue": N_("Records overdue at the end"),
-    "records_with_citizen": N_("Records sent back for a supplement"),
-    "backlog_growth_per_day": N_("Backlog growth per working day"),
-    "utilization": N_("Staff utilization"),
-    "utilization.back-office": N_("Utilization of the back office"),
-    "utilization.postal-agents": N_("Utilization of the postal agents"),
-    "records_per_staff_year": N_("Records per staff member per year"),
-    "queue_length.mean": N_("Queue length, mean"),
-    "queue_length.max": N_("Queue length, longest"),
-    "wait_probability": N_("Share of citizens who waited"),
-}
 
 KEEPS_UP_DISPLAY = N_("Keeps up with the work")
 

@@ -37,7 +37,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from simulator.display import RUN_FIGURES, VERDICT_COLORS, run_figure_names, signed_text
-from simulator.kpis import is_share
+from simulator.kpis import KPI_AXES, is_share
 from simulator.results.intervals import CONFIDENCE, t_interval, t_quantile
 
 if TYPE_CHECKING:
@@ -64,21 +64,6 @@ _STATISTICS = {
 }
 #: Quantile level of each percentile KPI suffix (``max`` is the 100th).
 QUANTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "max": 1.0}
-_BASES = {
-    "wait_minutes": ("walk-in wait", "minutes"),
-    "handle_minutes": ("handle time at the desk", "minutes"),
-    "time_in_center_minutes": ("time in center", "minutes"),
-    "on_time_rate": ("on-time share of resolved records", "%"),
-    "records_filed": ("records filed", "records"),
-    "records_completed": ("records completed", "records"),
-    "records_rejected": ("records rejected", "records"),
-    "records_in_progress": ("records in progress at the end", "records"),
-    "records_abandoned": ("walk-ins who left unserved", "records"),
-    "utilization": ("staff utilization", "% of open time"),
-    "records_per_staff_year": ("records per staff member", "records / year"),
-    "queue_length": ("walk-ins waiting", "citizens"),
-    "wait_probability": ("share of walk-ins who waited", "%"),
-}
 
 
 # -- labels and small helpers ---------------------------------------------------------------
@@ -93,7 +78,7 @@ def kpi_label(kpi: str, *, unit: bool = True) -> str:
     'staff utilization: land (% of open time)'
     """
     base, _, rest = kpi.partition(".")
-    words, what = _BASES.get(base, (kpi, ""))
+    words, what = KPI_AXES.get(base, (kpi, ""))
     if rest in _STATISTICS:
         words = f"{words}, {_STATISTICS[rest]}"
     elif rest:
@@ -610,7 +595,7 @@ def _runs(xs: np.ndarray) -> list[slice]:
 
 
 def _unit_of(kpi: str) -> str:
-    return _BASES.get(kpi.partition(".")[0], ("", ""))[1]
+    return KPI_AXES.get(kpi.partition(".")[0], ("", ""))[1]
 
 
 def staffing_curve(result: SizingResult) -> Figure:

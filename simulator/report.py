@@ -147,33 +147,6 @@ VERIFIED_TEXT: dict[bool, str] = {
     ),
 }
 
-#: The one-line meaning of each KPI (:data:`simulator.kpis.KPI_DESCRIPTIONS`), as msgids.
-KPI_MEANINGS: tuple[str, ...] = (
-    N_("walk-in wait from arrival (ticket) to start of desk service, minutes"),
-    N_("staff time with the citizen at the desk, minutes"),
-    N_("walk-in arrival to leaving the desk, minutes"),
-    N_("resolved records returned within their statutory deadline / all resolved"),
-    N_("records filed in the measured horizon (all channels)"),
-    N_("of those, resolved by the end of the run"),
-    N_("of those, rejected at intake (duplicates, incomplete dossiers)"),
-    N_("of those, still in a queue or being worked on at the end"),
-    N_("of those, walk-ins who left before being served"),
-    N_("busy share of staff time while open"),
-    N_("completed records per staff member, scaled to a working year"),
-    N_("walk-ins waiting (time average while open, and maximum)"),
-    N_("share of walk-ins who waited at all"),
-    N_("of those in progress at the end, past their deadline already (not those with the citizen)"),
-    N_(
-        "of those in progress at the end, sent back for a supplement (or who left the "
-        "queue to come back another day) and not yet returned (the deadline restarts "
-        "on return: never overdue)"
-    ),
-    N_(
-        "slope of records in progress at each day's close, per working day, after the "
-        "settling time (about 0 when the center keeps up)"
-    ),
-)
-
 #: The commune classes as the report names them (their keys in English).
 CLASS_NAMES: dict[str, str] = {
     "urban": N_("urban"),
