@@ -175,3 +175,18 @@ def shown_interval(kpi: str, low: float, high: float) -> tuple[float, float]:
     Student-t bounds."""
     lo, hi = natural_range(kpi)
     return min(max(low, lo), hi), max(min(high, hi), lo)
+
+
+def kpi_table() -> str:
+    """The KPIs as a Markdown table (key, name, meaning, unit), as ``docs/outputs.md``
+    lists them: ``python -m simulator.kpis`` prints it."""
+    lines = ["| KPI | name | what it measures | unit |", "|---|---|---|---|"]
+    for kpi in kpi_names_for(["<desk>"], back_office=True, postal=True):
+        name = KPI_DISPLAY.get(kpi, "Utilization of a desk group")
+        unit = KPI_AXES[kpi.partition(".")[0]][1]
+        lines.append(f"| `{kpi}` | {name} | {description(kpi)} | {unit} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(kpi_table())

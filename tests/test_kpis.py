@@ -7,8 +7,10 @@ when one of them, or one of its words, is forgotten.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from simulator.i18n import Translator
-from simulator.kpis import KPI_AXES, KPI_DISPLAY, description, kpi_names_for
+from simulator.kpis import KPI_AXES, KPI_DISPLAY, description, kpi_names_for, kpi_table
 from simulator.model import simulate_replication
 from simulator.scenario import load_scenario
 
@@ -39,3 +41,8 @@ def test_every_kpi_has_a_meaning_a_display_name_and_axis_words_in_both_languages
         assert en.kpi_name(kpi) != kpi, kpi
         assert vi.kpi_name(kpi) != en.kpi_name(kpi), kpi
         assert vi.gettext(description(kpi)) != description(kpi), kpi
+
+
+def test_the_kpi_table_of_the_docs_is_the_generated_one():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "outputs.md").read_text("utf-8")
+    assert kpi_table() in text, "docs/outputs.md: paste the output of `python -m simulator.kpis`"

@@ -36,7 +36,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Generator, Iterator
+from collections.abc import Collection, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -243,11 +243,7 @@ class Center:
             waiting = sum(p.waiting() for p in pools)
             backlog = sum(len(p.backlog) for p in pools)
             in_hand = sum(len(p.in_hand) for p in pools)
-            total = (
-                waiting + backlog + in_hand + len(self.outside) + len(self.conditions.held_online)
-            )
-            if self.sign_off is not None:
-                total += len(self.sign_off.waiting)
+            total = waiting + backlog + in_hand + sum(len(h) for h in self.held_elsewhere())
             self.in_progress_at_close.append(total)
             if keep:
                 self.recorder.day_closed(env.now, day, total, backlog, waiting, self.queued_since())
@@ -822,13 +818,21 @@ class Center:
             for rec in q
         ]
 
+    def held_elsewhere(self) -> list[Collection[Record]]:
+        """The records in progress outside every staff pool: at another agency or back
+        with the citizen (:meth:`later`), filed during a portal outage, waiting for a
+        signature. The one list both in-progress counts read (:meth:`records_in_system`,
+        :meth:`end_of_day_count`): a step that holds records outside the pools and
+        :meth:`later` adds its holder here."""
+        held: list[Collection[Record]] = [self.outside, self.conditions.held_online]
+        if self.sign_off is not None:
+            held.append(self.sign_off.waiting)
+        return held
+
     def records_in_system(self) -> list[Record]:
         """Every record still waiting, being worked on, or outside waiting to come back
         (for the in-progress count)."""
-        out: list[Record] = list(self.outside)
-        out.extend(self.conditions.held_online)
-        if self.sign_off is not None:
-            out.extend(self.sign_off.waiting)
+        out: list[Record] = [rec for held in self.held_elsewhere() for rec in held]
         for pool in self.pools():
             out.extend(pool.priority_queue)
             out.extend(pool.queue)
