@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.results import kpi_frame, t_prediction_interval
-from simulator.runner import run_replications
+from simulator.runner import BackendChoice, run_replications
 from simulator.scenario import Scenario
 
 EMPIRICAL_FROM = 40
@@ -45,11 +45,17 @@ def check_calibration(
     seed: int | None = None,
     *,
     workers: int = 1,
+    backend: BackendChoice = None,
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
-    """One row per declared figure: kpi, reported, source, mean, pi_low, pi_high, inside."""
+    """One row per declared figure: kpi, reported, source, mean, pi_low, pi_high, inside.
+    ``workers`` / ``backend`` / ``scheduler`` say where replications run, as in
+    :func:`simulator.run` (the numbers do not depend on them)."""
     reps = replications or scenario.replications
     seed = scenario.seed if seed is None else seed
-    outputs = run_replications(scenario, reps, seed, workers=workers)
+    outputs = run_replications(
+        scenario, reps, seed, workers=workers, backend=backend, scheduler=scheduler
+    )
     kpis = kpi_frame(scenario, outputs)
     rows = []
     for item in scenario.calibration:

@@ -569,7 +569,9 @@ def _scenario_tables(sc: Scenario) -> dict[str, Any]:
         )
         for p in sc.procedures
     ]
-    targets = [(_kpi_label(tg.kpi), f"{_op(tg.op)} {_num(tg.threshold)}") for tg in sc.targets]
+    targets = [
+        (_kpi_label(tg.kpi), f"{_op(tg.op)} {_kpi_num(tg.kpi, tg.threshold)}") for tg in sc.targets
+    ]
     return {
         "description": sc.description,
         "general": general,
@@ -693,9 +695,9 @@ def _model(
             minutes=_g(slice_minutes),
         )
     )
-    targets = "; ".join(f"{tg.kpi} {_op(tg.op)} {_num(tg.threshold)}" for tg in sc.targets) or t(
-        "none"
-    )
+    targets = "; ".join(
+        f"{tg.kpi} {_op(tg.op)} {_kpi_num(tg.kpi, tg.threshold)}" for tg in sc.targets
+    ) or t("none")
     on, off = _features(sc)
     version_text = ", ".join(
         f"{k} {v}" for k, v in versions.items() if k not in ("platform", "cpus")
@@ -2082,9 +2084,9 @@ def _comparison_context(
         (
             r.scenario,
             _kpi_label(r.kpi),
-            f"{_op(r.op)} {_num(r.threshold)}",
-            _num(r.mean),
-            _interval(r.ci_low, r.ci_high),
+            f"{_op(r.op)} {_kpi_num(r.kpi, r.threshold)}",
+            _kpi_num(r.kpi, r.mean),
+            _kpi_interval(r.kpi, r.ci_low, r.ci_high),
             _badge(r.verdict),
         )
         for r in comparison.targets().itertuples()

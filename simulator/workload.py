@@ -508,8 +508,8 @@ def horizon_note(sc: Scenario) -> str | None:
         f"horizon {h.days} days (+{h.warmup_days} warm-up) is short for the steady state: "
         f"records take up to {s} working days to settle (longest deadline and time at other "
         f"agencies), so a growing backlog may not show yet; `pasc size` judges staffings "
-        f"on {steady_state_horizon(sc).days} days after a "
-        f"{steady_state_horizon(sc).warmup_days}-day warm-up"
+        f"on {steady_state_horizon(sc).days} days after a warm-up of "
+        f"{steady_state_horizon(sc).warmup_days} days"
     )
 
 

@@ -39,8 +39,8 @@ RUN_FILES = {
     "run.json",
 }
 RUN_FOLDER_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(-\d+)?$")
-#: Top-level keys of the scenario example in SPEC.md.
-SPEC_TOP_LEVEL_KEYS = {
+#: Top-level keys of the scenario format (the example at the top of docs/scenarios.md).
+TOP_LEVEL_KEYS = {
     "name",
     "description",
     "source",
@@ -392,7 +392,7 @@ def schema_text() -> str:
 def test_schema_covers_the_spec_top_level_keys(schema_text):
     schema = json.loads(schema_text)
     props = set(schema["properties"])
-    assert props >= SPEC_TOP_LEVEL_KEYS
+    assert props >= TOP_LEVEL_KEYS
     assert "extends" in props
     fields = {f.alias or n for n, f in Scenario.model_fields.items()}
     assert props == fields | {"extends"}
@@ -428,7 +428,7 @@ def test_shipped_scenarios_satisfy_the_schema(schema_text):
 
 # -- where replications run: the same options in every command -------------------------------
 
-SIMULATING_COMMANDS = ("run", "size", "quota", "compare", "sweep", "province")
+SIMULATING_COMMANDS = ("run", "size", "quota", "compare", "sweep", "province", "check")
 
 
 @pytest.mark.parametrize("command", SIMULATING_COMMANDS)

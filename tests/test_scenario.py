@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 from pydantic import TypeAdapter
 
 from simulator.distributions import DISTRIBUTION_NAMES, Distribution
@@ -41,7 +42,10 @@ def test_shipped_scenario_loads_with_its_content():
     assert sc.name == "quang-nam-urban-ward"
     assert sc.horizon.days == 20 and sc.horizon.warmup_days == 2
     assert sc.calendar.open_spans_minutes() == [(450, 690), (810, 1020)]
-    assert sc.demand.channels.as_dict() == {"walk_in": 0.55, "online": 0.40, "postal": 0.05}
+    shares = sc.demand.channels.as_dict()  # every declared channel: 0 where not named
+    assert shares == {"walk_in": 0.55, "online": 0.40, "postal": 0.05} | {
+        c: 0.0 for c in shares if c not in ("walk_in", "online", "postal")
+    }
     assert len(sc.procedures) == 7
     assert math.isclose(sum(p.share for p in sc.procedures), 1.0)
     assert [d.name for d in sc.staff.desks] == ["civil-status", "business-land"]
@@ -177,7 +181,12 @@ def test_extends_merges_mappings_and_replaces_lists(tmp_path, minimal_scenario_d
     # Mappings merge key by key, at every depth.
     assert sc.demand.records_per_day == 35
     assert sc.demand.priority_share == 0.2
-    assert sc.demand.channels.as_dict() == {"walk_in": 0.5, "online": 0.5, "postal": 0.0}
+    shares = sc.demand.channels.as_dict()
+    assert {c: shares[c] for c in ("walk_in", "online", "postal")} == {
+        "walk_in": 0.5,
+        "online": 0.5,
+        "postal": 0.0,
+    }
     assert sc.staff.back_office == 2
     assert [d.name for d in sc.staff.desks] == ["alpha", "beta"]
     # Lists replace the parent's list whole.
@@ -718,3 +727,15 @@ def test_yaml_is_read_safely(tmp_path, write_yaml):
     text = "name: !!python/object/apply:os.system ['true']\n"
     msg = str(_load_error(tmp_path, write_yaml, text, name="unsafe.yaml"))
     assert "unsafe.yaml" in msg and "expected valid YAML" in msg
+
+
+def test_the_example_at_the_top_of_the_scenario_docs_is_a_valid_scenario():
+    """docs/scenarios.md opens with a whole scenario: it must load as printed."""
+    text = (REPO / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    sc = load_scenario(yaml.safe_load(example))
+    assert sum(p.share for p in sc.procedures) == pytest.approx(1.0)
+    assert set(yaml.safe_load(example)) == {
+        "name", "description", "source", "seed", "replications", "horizon", "calendar",
+        "commune", "demand", "procedures", "staff", "targets",
+    }  # fmt: skip

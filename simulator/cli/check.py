@@ -10,12 +10,13 @@ import click
 from simulator.cli.common import (
     EXIT_TARGET_FAILED,
     BadInput,
+    execution_options,
     exit_if_invalid,
     fmt,
     load_each,
+    open_backend_for,
     progress_bar,
     quiet_option,
-    workers_option,
 )
 
 
@@ -23,7 +24,7 @@ from simulator.cli.common import (
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("-r", "--replications", type=click.IntRange(min=2), help="Default: the scenario's.")
 @click.option("--seed", type=click.IntRange(min=0))
-@workers_option
+@execution_options
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--strict", is_flag=True, help="Exit 1 when a reported figure is outside.")
 @quiet_option
@@ -31,7 +32,9 @@ def check(
     scenarios: tuple[str, ...],
     replications: int | None,
     seed: int | None,
-    workers: int,
+    workers: int | None,
+    backend: str | None,
+    scheduler: str | None,
     as_json: bool,
     strict: bool,
     quiet: bool,
@@ -65,9 +68,12 @@ def check(
     if not loaded:
         exit_if_invalid(errors)
     results = {}
-    with progress_bar("check", quiet or as_json) as progress:
+    with (
+        open_backend_for(workers, backend, scheduler, what="check") as runner,
+        progress_bar("check", quiet or as_json) as progress,
+    ):
         for i, (_path, sc) in enumerate(loaded):
-            results[sc.name] = check_calibration(sc, replications, seed, workers=workers)
+            results[sc.name] = check_calibration(sc, replications, seed, backend=runner)
             if progress is not None:
                 progress(i + 1, len(loaded))
     outside = any(not df["inside"].all() for df in results.values())

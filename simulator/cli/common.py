@@ -361,14 +361,6 @@ def open_backend_for(
         sys.exit(EXIT_BACKEND_LOST)
 
 
-#: ``--workers N`` alone, for commands that run on local processes only (``pasc check``).
-workers_option = click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Local processes running replications (numbers do not change).",
-)
 #: ``-q/--quiet``: no progress bar (there is none when output is not a terminal either).
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 

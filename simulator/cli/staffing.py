@@ -435,7 +435,7 @@ def print_sizing(result, folder: Path | None) -> None:
     console.print(
         f"[bold]{sc.name}[/bold]: sizing {', '.join(result.desks)} against "
         f"{len(sc.targets)} targets and keeps-up, each candidate on {result.horizon_days} "
-        f"working days after a {result.warmup_days}-day warm-up, {result.replications} "
+        f"working days after a warm-up of {result.warmup_days} days, {result.replications} "
         f"replications (common random numbers, seed {result.seed})"
     )
     table = Table(title="Staffing curve: target means and 95% intervals", title_justify="left")
