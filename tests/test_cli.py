@@ -402,7 +402,7 @@ def test_schema_covers_the_spec_top_level_keys(schema_text):
 def test_shipped_schema_is_not_stale(schema_text):
     assert SCHEMA_FILE.read_text(encoding="utf-8") == schema_text, (
         "scenarios/pasc-scenario.schema.json is stale: regenerate it with "
-        "`pasc schema -o scenarios/pasc-scenario.schema.json`"
+        "`pasc schema -o scenarios/pasc-scenario.schema.json --force`"
     )
 
 

@@ -423,3 +423,22 @@ def test_export_round_trips_through_xlsx(round_trip, tmp_path):
     assert table.bad.empty and len(table.frame) == 300
     csv_table = read_export([folder / "export.csv"])
     assert (table.frame["received_at"] == csv_table.frame["received_at"].head(300)).all()
+
+
+@pytest.mark.parametrize("language", ["en", "vi"])
+def test_records_taken_over_on_day_one_are_not_in_the_export(tmp_path, language):
+    """The handover from the abolished district level is not something this center
+    received: an export of a run with one reads back without a bad row, and a fit of
+    it does not count the handed-over records as filings."""
+    sc = load_scenario(REPO / "scenarios" / "hcmc-pilot-ward-backlog.yaml")
+    res = simulator.run(sc, replications=1, seed=3)
+    handed_over = int((res.records["channel"] == "handover").sum())
+    assert handed_over > 0
+    export, _ = export_log(res.records, sc, language=language)
+    write_table(export, tmp_path / "export.csv")
+    table = read_export([tmp_path / "export.csv"])
+    assert table.bad.empty
+    filed = res.records[res.records["channel"] != "handover"]
+    walked_away = (filed["outcome"] == "abandoned") & filed["handle_minutes"].isna()
+    walked_away &= filed["channel"] == "walk_in"
+    assert len(table.frame) == len(filed) - int(walked_away.sum())

@@ -1,5 +1,6 @@
 """The KPI contract: what the model computes is what `simulator.kpis` names, and every
-name has its words there (meaning, display name, axis), translated into Vietnamese.
+name has its words there (meaning, display name, axis words), the meaning and the
+display name translated into Vietnamese (the pictures are drawn in English).
 
 A KPI is added in two places (docs/architecture.md, "A KPI"): these tests fail
 when one of them, or one of its words, is forgotten.

@@ -10,6 +10,7 @@ channel added through its declaration only.
 from __future__ import annotations
 
 import math
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -380,8 +381,38 @@ def test_a_toy_channel_is_written_and_read_in_a_records_log_and_has_an_editor_in
     # Read back channel by channel, the log's own word too: the simulated counts.
     read = table.frame["channel"].astype(str).value_counts()
     assert read.to_dict() == res.records["channel"].value_counts().to_dict()
-    paths = [f.path for g in editor_groups(data) for f in g.fields]
-    assert "demand.channels.kiosk" in paths
+    (field,) = [f for g in editor_groups(data) for f in g.fields if f.key == "kiosk"]
+    assert (field.path, field.label, field.value) == (
+        "demand.channels.kiosk",
+        "kiosk (Ki-ốt)",
+        "0.5",
+    )
+
+
+def test_a_channel_may_not_take_another_channels_log_word():
+    with pytest.raises(ValueError, match="'Direct', a word of channel 'walk_in'"):
+        declare_channel(ChannelKind("booth", "back_office", log_words=("Direct",)))
+    assert "booth" not in CHANNEL_KINDS
+
+
+def test_a_share_of_a_channel_not_declared_in_a_worker_process_is_an_error_not_lost(kiosk):
+    """A worker that starts a fresh interpreter (spawn, a Dask worker) has not run the
+    declaration: the scenario it unpickles names a channel it does not know. Its
+    filings must not vanish from the run in silence."""
+    data = availability_dict(1.0, 40)
+    data["demand"]["channels"] = {"walk_in": 0.5, "kiosk": 0.5}
+    data["staff"]["back_office"] = 1
+    sc = load_scenario(data)
+    code = (
+        "import pickle, sys\n"
+        "from simulator.model import simulate_replication\n"
+        "simulate_replication(pickle.load(sys.stdin.buffer), 1, 0)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=pickle.dumps(sc), capture_output=True, check=False
+    )
+    assert out.returncode != 0
+    assert b"channel 'kiosk' has a share but is not declared in this process" in out.stderr
 
 
 def test_a_channel_declared_before_the_scenario_models_are_imported_loads_every_scenario():

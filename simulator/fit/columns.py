@@ -27,7 +27,6 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.scenario.channels import CHANNEL_KINDS, log_words
+from simulator.words import fold
 
 
 class ExportError(ValueError):
@@ -292,14 +292,6 @@ _SERIAL_RANGE = (20_000.0, 80_000.0)
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 #: Bad rows listed by row number in messages (all are counted).
 LISTED_ROWS = 5
-
-
-def fold(text: object) -> str:
-    """A heading or word reduced for matching: lower case, no accents, letters and
-    digits only (``Ngày Tiếp-Nhận`` -> ``ngaytiepnhan``)."""
-    s = unicodedata.normalize("NFD", str(text).strip().lower().replace("đ", "d"))
-    s = "".join(ch for ch in s if unicodedata.category(ch) != "Mn")
-    return re.sub(r"[^a-z0-9]", "", s)
 
 
 @dataclass

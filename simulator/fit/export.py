@@ -32,7 +32,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from simulator.scenario.channels import CHANNEL_KINDS
+from simulator.scenario.channels import CHANNEL_KINDS, HANDOVER
 from simulator.scenario.models import WEEKDAYS, Scenario
 
 #: Working day 0 of an exported run: a Monday.
@@ -146,7 +146,9 @@ def export_log(
     ``records`` is :attr:`RunResult.records` (or a run folder's
     ``records.csv.gz``); ``replication`` defaults to the first one in it.
     ``language="vi"`` writes Vietnamese headings, statuses and channels, as a
-    Vietnamese one-stop system would."""
+    Vietnamese one-stop system would. Records taken over from the district level
+    on day one (channel ``handover``) are left out: this center did not receive
+    them, and a fit of its arrivals must not count them."""
     df = records
     if "replication" in df:
         rep = int(df["replication"].min()) if replication is None else replication
@@ -165,7 +167,7 @@ def export_log(
     }
     handled = df["handle_minutes"].notna()
     walked_away = (df["outcome"] == "abandoned") & (df["channel"] == "walk_in") & ~handled
-    df = df[~walked_away].reset_index(drop=True)
+    df = df[~walked_away & (df["channel"] != HANDOVER.name)].reset_index(drop=True)
     handled = df["handle_minutes"].notna()
     mask = weekmask_of(scenario)
 

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from simulator.fit.estimate import FittedExport, ProcedureFit, Share
-from simulator.scenario.models import WEEKDAYS
+from simulator.scenario.models import WEEKDAYS, Channels
 
 #: A procedure whose median time to result is shorter than this (working days)
 #: gets no time-to-result step: its results come from the center's own desk and
@@ -223,8 +223,9 @@ def fitted_scenario_yaml(fit: FittedExport) -> str:
             f"  hourly_profile: {flow(profile)}  # walk-in and postal filings per open minute "
             "of each hour, mean 1"
         )
-    # All three channels, zeros too: an omitted walk_in would default to 1.
-    raw = {ch: s.value for ch, s in fit.channels.items()}
+    # The built-in channels zeros too (an omitted walk_in would default to 1); a
+    # declared one only when the export has it, so the file loads without it.
+    raw = {ch: s.value for ch, s in fit.channels.items() if s.count or ch in Channels.model_fields}
     shares = _shares(raw)
     comment = "; ".join(f"{ch} {_share_comment(fit.channels[ch])}" for ch in shares)
     out.append(f"  channels: {flow(shares)}  # {comment}")

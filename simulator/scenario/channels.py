@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from simulator.words import fold
+
 IntakePool = Literal["desk", "back_office", "postal_agents"]
 
 
@@ -91,9 +93,18 @@ HANDOVER = _numbered(ChannelKind("handover", "back_office"))
 
 
 def declare_channel(kind: ChannelKind) -> ChannelKind:
-    """Make a channel available to scenarios (``demand.channels.<name>``) and the model."""
+    """Make a channel available to scenarios (``demand.channels.<name>``) and the model.
+    Its log words must be its own (compared as :func:`simulator.words.fold` does):
+    a records log's rows would otherwise go to either channel."""
     if kind.name in CHANNEL_KINDS or kind.name == HANDOVER.name:
         raise ValueError(f"channel {kind.name!r} is already declared")
+    taken = {fold(w): other.name for other in CHANNEL_KINDS.values() for w in log_words(other)}
+    for word in log_words(kind):
+        if fold(word) in taken:
+            raise ValueError(
+                f"channel {kind.name!r}: expected log words of its own, found {word!r}, "
+                f"a word of channel {taken[fold(word)]!r}"
+            )
     CHANNEL_KINDS[kind.name] = _numbered(kind)
     return kind
 

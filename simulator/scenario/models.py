@@ -221,6 +221,13 @@ class Channels(_Model):
     def as_dict(self) -> dict[str, float]:
         """Every declared channel's share (0 for those the scenario does not name)."""
         extra, fields = self.model_extra or {}, type(self).model_fields
+        for name in extra:  # validated where declared; unpickled in a process where not
+            if name not in CHANNEL_KINDS:
+                raise RuntimeError(
+                    f"demand.channels.{name}: channel {name!r} has a share but is not "
+                    "declared in this process: declare it in a module that every process "
+                    "running replications imports (docs/architecture.md)"
+                )
         return {
             c: float(getattr(self, c) if c in fields else extra.get(c, 0.0)) for c in CHANNEL_KINDS
         }

@@ -54,6 +54,7 @@ class FormField:
     maximum: float | None = None
     exclusive_minimum: bool = False
     options: list[str] = field(default_factory=list)
+    label: str = ""  # shown as is; else the key's label (KEY_LABELS), else the key
 
 
 @dataclass
@@ -270,7 +271,7 @@ def _channel_fields(data: Any) -> list[FormField]:
     :func:`~simulator.scenario.channels.declare_channel`."""
     out = model_fields(Channels, data, "demand.channels.")
     data = data if isinstance(data, dict) else {}
-    for name in CHANNEL_KINDS:
+    for name, kind in CHANNEL_KINDS.items():
         if name not in Channels.model_fields:
             out.append(
                 FormField(
@@ -280,6 +281,7 @@ def _channel_fields(data: Any) -> list[FormField]:
                     value=_text(data.get(name, 0.0)),
                     minimum=0.0,
                     maximum=1.0,
+                    label=name + (f" ({kind.label_vi})" if kind.label_vi else ""),
                 )
             )
     return out
